@@ -1,0 +1,19 @@
+"""Settings for the test suite: production settings with fast, local stand-ins."""
+
+import os
+
+# Production refuses to start without these; tests use throwaway values.
+os.environ.setdefault("SECRET_KEY", "test-suite-only-key-" + "k" * 48)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from kyr_site.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The test client speaks plain HTTP; the redirect is checked by tests/test_settings.py.
+SECURE_SSL_REDIRECT = False
+# Plain storage, so tests need no collectstatic; the manifest path is tested once.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# Serve static files from the app folders, as in development, so tests need no STATIC_ROOT.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
