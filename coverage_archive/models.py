@@ -1,0 +1,359 @@
+"""The archive's domain: coverage (articles) and the taxonomies that organise it."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Prefetch, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coverage_archive.dates import DatePrecision, PartialDate
+from coverage_archive.urlnorm import normalize_url
+
+# Names under /coverage/ that belong to fixed pages (feeds, exports, …), so no
+# article may take them as its slug.
+RESERVED_ARTICLE_SLUGS = ("atom", "csv", "export", "feed", "json", "latest", "new", "page", "rss", "search")
+
+
+class Language(models.TextChoices):
+    """Languages coverage is written in (ISO 639-1 codes)."""
+
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")
+    ARABIC = "ar", _("Arabic")
+    BENGALI = "bn", _("Bengali")
+    CHINESE = "zh", _("Chinese")
+    FRENCH = "fr", _("French")
+    HAITIAN_CREOLE = "ht", _("Haitian Creole")
+    HINDI = "hi", _("Hindi")
+    KOREAN = "ko", _("Korean")
+    POLISH = "pl", _("Polish")
+    PORTUGUESE = "pt", _("Portuguese")
+    RUSSIAN = "ru", _("Russian")
+    TAGALOG = "tl", _("Tagalog")
+    URDU = "ur", _("Urdu")
+    VIETNAMESE = "vi", _("Vietnamese")
+
+
+class TaxonomyTerm(models.Model):
+    """What Source, Subject, Type and Organization share: a named, linkable term."""
+
+    name = models.CharField(_("name"), max_length=200, help_text=_("As readers should see it."))
+    slug = models.SlugField(
+        _("slug"),
+        max_length=100,
+        unique=True,
+        help_text=_("The term's web address, e.g. “organizing”. Changing it breaks links people have saved."),
+    )
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("Optional; shown at the top of the term's page.")
+    )
+
+    # The URL name of the term's page, set by each concrete model.
+    detail_route: str
+
+    class Meta:
+        abstract = True
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="%(app_label)s_%(class)s_unique_name_ci",
+                violation_error_message=_("A term with this name already exists (names are compared ignoring case)."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse(self.detail_route, kwargs={"slug": self.slug})
+
+
+class Source(TaxonomyTerm):
+    """The outlet that published a piece: a newspaper, radio station, website."""
+
+    homepage_url = models.URLField(_("homepage"), blank=True, help_text=_("The outlet's own website, if any."))
+
+    detail_route = "coverage_archive:source"
+
+    class Meta(TaxonomyTerm.Meta):
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+
+
+class Subject(TaxonomyTerm):
+    """A topic, such as Organizing. Every article has one or more."""
+
+    detail_route = "coverage_archive:subject"
+
+    class Meta(TaxonomyTerm.Meta):
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+
+
+class ItemType(TaxonomyTerm):
+    """The kind of item: Media Coverage, Press Release, Op-Ed, Report, Video, Podcast."""
+
+    detail_route = "coverage_archive:type"
+
+    class Meta(TaxonomyTerm.Meta):
+        verbose_name = _("type")
+        verbose_name_plural = _("types")
+
+
+class Organization(TaxonomyTerm):
+    """A group named in coverage, so readers can find every piece that mentions it."""
+
+    detail_route = "coverage_archive:organization"
+
+    class Meta(TaxonomyTerm.Meta):
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+
+def published_condition(prefix: str = "") -> Q:
+    """What readers may see: published, with a publication time that has come.
+
+    The one statement of the rule, as a Q so it can also filter related rows
+    (``published_condition("articles__")`` when counting a term's coverage).
+    """
+    return Q(**{f"{prefix}status": Article.Status.PUBLISHED, f"{prefix}published_at__lte": timezone.now()})
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published_condition())
+
+    def for_listing(self):
+        """Everything a result row shows, in a constant number of queries."""
+        return self.select_related("source", "item_type").prefetch_related(
+            Prefetch("subjects", queryset=Subject.objects.order_by("name", "pk"))
+        )
+
+    def newest_first(self):
+        # Articles of unknown date sort last, the same on SQLite and PostgreSQL.
+        return self.order_by(F("publication_date").desc(nulls_last=True), "-pk")
+
+    def oldest_first(self):
+        return self.order_by(F("publication_date").asc(nulls_last=True), "pk")
+
+    def by_title(self):
+        return self.order_by(Lower("title"), "pk")
+
+
+class Article(models.Model):
+    """One piece of coverage."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=200,
+        unique=True,
+        help_text=_("The article's web address under /coverage/. Keep it stable once published."),
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="articles", verbose_name=_("source"))
+    item_type = models.ForeignKey(ItemType, on_delete=models.PROTECT, related_name="articles", verbose_name=_("type"))
+    subjects = models.ManyToManyField(
+        Subject, through="ArticleSubject", related_name="articles", verbose_name=_("subjects")
+    )
+    organizations = models.ManyToManyField(
+        Organization,
+        through="ArticleOrganization",
+        related_name="articles",
+        blank=True,
+        verbose_name=_("organizations"),
+        help_text=_("Groups the piece names, so readers can find all coverage of them."),
+    )
+    byline = models.CharField(_("byline"), max_length=300, blank=True, help_text=_("Author(s), as credited."))
+    publication_date = models.DateField(
+        _("publication date"),
+        null=True,
+        blank=True,
+        help_text=_("The first day of the period the piece is known to be from."),
+    )
+    date_precision = models.CharField(
+        _("date precision"), max_length=8, choices=DatePrecision.choices, default=DatePrecision.UNKNOWN
+    )
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    summary = models.TextField(_("summary"), blank=True, help_text=_("A few sentences in the archive's words."))
+    body = models.TextField(
+        _("body"), blank=True, help_text=_("Plain text. Separate paragraphs with an empty line; no HTML.")
+    )
+    original_url = models.URLField(
+        _("original URL"), max_length=2000, blank=True, help_text=_("Where the piece was first published.")
+    )
+    # Derived from original_url on every save; unique so a piece is archived once.
+    original_url_normalized = models.CharField(max_length=2000, blank=True, editable=False)
+    archived_url = models.URLField(
+        _("archived copy URL"),
+        max_length=2000,
+        blank=True,
+        help_text=_("A preserved copy, e.g. a Wayback Machine link, in case the original disappears."),
+    )
+    editors_note = models.TextField(
+        _("editor's note"),
+        blank=True,
+        help_text=_("Shown to readers: how a date was inferred, a correction, context."),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        _("published in the archive"),
+        null=True,
+        blank=True,
+        help_text=_("When readers can first see it. Set automatically on first publish."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
+        ordering = [F("publication_date").desc(nulls_last=True), "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["original_url_normalized"],
+                condition=~Q(original_url_normalized=""),
+                name="article_unique_normalized_original_url",
+                violation_error_message=_("This original URL is already in the archive."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(slug__in=RESERVED_ARTICLE_SLUGS),
+                name="article_slug_not_reserved",
+                violation_error_message=_(
+                    "This slug is the address of one of the archive's own pages (such as “feed” or “export”); "
+                    "choose another."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(Q(publication_date__isnull=True) & Q(date_precision=DatePrecision.UNKNOWN))
+                | (Q(publication_date__isnull=False) & ~Q(date_precision=DatePrecision.UNKNOWN)),
+                name="article_date_matches_precision",
+                violation_error_message=_("Give a date with a day, month or year precision, or neither."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="article_published_has_published_at",
+                violation_error_message=_("A published article needs the time it was published in the archive."),
+            ),
+        ]
+        indexes = [
+            # The public listing: published rows, newest first (ArticleQuerySet.published + newest_first).
+            models.Index(fields=["status", "-publication_date"], name="article_status_pubdate_idx"),
+            # The date-range filter and the oldest-first sort.
+            models.Index(fields=["publication_date"], name="article_pubdate_idx"),
+            # The language filter.
+            models.Index(fields=["language"], name="article_language_idx"),
+            # The title sort.
+            models.Index(Lower("title"), name="article_title_lower_idx"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        # A derived value kept in the same write as its source, so it can never drift.
+        self.original_url_normalized = normalize_url(self.original_url)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "original_url" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "original_url_normalized"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("coverage_archive:article", kwargs={"slug": self.slug})
+
+    def is_public(self) -> bool:
+        """Whether readers can see this article now (asks the database, which holds the rule)."""
+        return self.pk is not None and Article.objects.published().filter(pk=self.pk).exists()
+
+    @property
+    def publication_period(self) -> PartialDate | None:
+        if self.publication_date is None:
+            return None
+        return PartialDate(self.publication_date, DatePrecision(self.date_precision))
+
+    def paragraphs(self) -> list[str]:
+        """The body split at empty lines, as the editor wrote it."""
+        text = self.body.replace("\r\n", "\n").replace("\r", "\n")
+        return [p.strip("\n") for p in text.split("\n\n") if p.strip()]
+
+    def clean(self):
+        super().clean()
+        normalized = normalize_url(self.original_url)
+        if normalized:
+            existing = Article.objects.filter(original_url_normalized=normalized).exclude(pk=self.pk).first()
+            if existing is not None:
+                raise ValidationError(
+                    {
+                        "original_url": _("This original URL is already in the archive as “%(title)s”.")
+                        % {"title": existing.title}
+                    }
+                )
+
+
+class ArticleSubject(models.Model):
+    """Links an article to a subject; a subject in use cannot be deleted."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="subject_links")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="article_links")
+
+    class Meta:
+        verbose_name = _("article subject")
+        verbose_name_plural = _("article subjects")
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["article", "subject"], name="articlesubject_unique_pair")]
+        indexes = [
+            # The subject filter: article ids for a subject.
+            models.Index(fields=["subject", "article"], name="articlesubject_subject_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.article} — {self.subject}"
+
+
+class ArticleOrganization(models.Model):
+    """Links an article to an organization it names; an organization in use cannot be deleted."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="organization_links")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="article_links")
+
+    class Meta:
+        verbose_name = _("article organization")
+        verbose_name_plural = _("article organizations")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "organization"], name="articleorganization_unique_pair")
+        ]
+        indexes = [
+            # The organization filter: article ids for an organization.
+            models.Index(fields=["organization", "article"], name="articleorg_organization_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.article} — {self.organization}"
