@@ -1,0 +1,240 @@
+"""The archive's filters: one FilterSet serves the archive page and the term
+pages (and later feeds, exports and facet counts), so the rules cannot drift.
+
+Parameters are the public URL contract: ``q``, ``subject`` (repeatable),
+``source``, ``type``, ``organization``, ``language``, ``date_from``,
+``date_to`` (YYYY, YYYY-MM or YYYY-MM-DD), ``sort``. Values are slugs, so
+``/coverage/?subject=organizing`` is a link a person can read.
+"""
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import slug_re
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_filters import fields as filter_fields
+
+from coverage_archive.dates import DatePrecision, PartialDate, parse_partial_date
+from coverage_archive.models import (
+    ArticleOrganization,
+    ArticleSubject,
+    ItemType,
+    Language,
+    Organization,
+    Source,
+    Subject,
+)
+
+# Longer queries are cut (with a note to the reader) rather than refused.
+MAX_QUERY_LENGTH = 200
+# Words beyond this many are ignored by the simple search; each costs a condition.
+MAX_QUERY_WORDS = 12
+
+
+class SortOrder:
+    NEWEST = "newest"
+    OLDEST = "oldest"
+    TITLE = "title"
+    CHOICES = [
+        (NEWEST, _("Newest first")),
+        (OLDEST, _("Oldest first")),
+        (TITLE, _("Title (A–Z)")),
+    ]
+
+
+def _is_slug(value) -> bool:
+    # Checked before any query: a value such as "a\x00b" is not a slug, and
+    # PostgreSQL would reject it with an error rather than find nothing.
+    return isinstance(value, str) and bool(slug_re.fullmatch(value))
+
+
+class SlugChoiceField(filter_fields.ModelChoiceField):
+    """A term chosen by slug; anything that is not a known slug is a plain-words error."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if not _is_slug(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return super().to_python(value)
+
+
+class SlugMultipleChoiceField(filter_fields.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        for slug in value:
+            if not _is_slug(slug):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": slug}
+                )
+        return super()._check_values(value)
+
+
+class SlugChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = SlugChoiceField
+
+
+class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = SlugMultipleChoiceField
+
+
+class PartialDateField(forms.CharField):
+    """``2018``, ``2018-11`` or ``2018-11-05`` → PartialDate."""
+
+    default_error_messages = {
+        "invalid": _("Enter a date as YYYY, YYYY-MM or YYYY-MM-DD, for example 2018 or 2018-11."),
+    }
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 10)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_partial_date(value)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def validate(self, value):
+        # CharField.validate/run_validators expect text; the period is already checked.
+        if self.required and value is None:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+    def run_validators(self, value):
+        pass
+
+    def prepare_value(self, value):
+        return value.isoformat() if isinstance(value, PartialDate) else value
+
+
+class PartialDateFilter(django_filters.Filter):
+    field_class = PartialDateField
+
+
+class ArchiveFilterForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start.start > end.end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+
+class ArticleFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_text",
+        help_text=_("Words to find in the title, summary or text."),
+    )
+    subject = SlugMultipleChoiceFilter(
+        label=_("Subjects"),
+        queryset=Subject.objects.all(),
+        to_field_name="slug",
+        method="filter_subjects",
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Coverage in any of the chosen subjects."),
+        error_messages={"invalid_choice": _("There is no subject “%(value)s” in the archive.")},
+    )
+    source = SlugChoiceFilter(
+        label=_("Source"),
+        queryset=Source.objects.all(),
+        to_field_name="slug",
+        empty_label=_("Any source"),
+        error_messages={"invalid_choice": _("There is no source “%(value)s” in the archive.")},
+    )
+    type = SlugChoiceFilter(
+        label=_("Type"),
+        field_name="item_type",
+        queryset=ItemType.objects.all(),
+        to_field_name="slug",
+        empty_label=_("Any type"),
+        error_messages={"invalid_choice": _("There is no type “%(value)s” in the archive.")},
+    )
+    organization = SlugChoiceFilter(
+        label=_("Organization"),
+        queryset=Organization.objects.all(),
+        to_field_name="slug",
+        method="filter_organization",
+        empty_label=_("Any organization"),
+        error_messages={"invalid_choice": _("There is no organization “%(value)s” in the archive.")},
+    )
+    language = django_filters.ChoiceFilter(
+        label=_("Language"),
+        choices=Language.choices,
+        empty_label=_("Any language"),
+        error_messages={"invalid_choice": _("“%(value)s” is not one of the archive's languages.")},
+    )
+    date_from = PartialDateFilter(
+        label=_("From"), method="filter_date_from", help_text=_("YYYY, YYYY-MM or YYYY-MM-DD")
+    )
+    date_to = PartialDateFilter(label=_("To"), method="filter_date_to", help_text=_("YYYY, YYYY-MM or YYYY-MM-DD"))
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort"),
+        choices=SortOrder.CHOICES,
+        method="apply_sort",
+        empty_label=None,
+        error_messages={"invalid_choice": _("“%(value)s” is not a way to sort; choose one from the list.")},
+    )
+
+    class Meta:
+        form = ArchiveFilterForm
+        fields = []  # every filter is declared above
+
+    def filter_text(self, queryset, name, value):
+        """Simple search: every word must appear in the title, summary or body."""
+        for word in value.split()[:MAX_QUERY_WORDS]:
+            queryset = queryset.filter(Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word))
+        return queryset
+
+    def filter_subjects(self, queryset, name, subjects):
+        if not subjects:  # an empty choice arrives as an empty queryset, not None
+            return queryset
+        # A subquery rather than a join, so an article in two chosen subjects is listed once.
+        links = ArticleSubject.objects.filter(subject__in=subjects).values("article_id")
+        return queryset.filter(pk__in=links)
+
+    def filter_organization(self, queryset, name, organization):
+        links = ArticleOrganization.objects.filter(organization=organization).values("article_id")
+        return queryset.filter(pk__in=links)
+
+    def filter_date_from(self, queryset, name, bound: PartialDate):
+        """Articles whose own period ends on or after the bound's first day.
+
+        An article known to the month overlaps if its month is the bound's month
+        or later, whatever day the bound names; likewise for years. Articles of
+        unknown date match no date condition, so date filters leave them out.
+        """
+        start = bound.start
+        return queryset.filter(
+            Q(date_precision=DatePrecision.DAY, publication_date__gte=start)
+            | Q(date_precision=DatePrecision.MONTH, publication_date__gte=start.replace(day=1))
+            | Q(date_precision=DatePrecision.YEAR, publication_date__gte=start.replace(month=1, day=1))
+        )
+
+    def filter_date_to(self, queryset, name, bound: PartialDate):
+        """Articles whose own period starts on or before the bound's last day."""
+        end = bound.end
+        month_end = PartialDate(end.replace(day=1), DatePrecision.MONTH).end
+        return queryset.filter(
+            Q(date_precision=DatePrecision.DAY, publication_date__lte=end)
+            | Q(date_precision=DatePrecision.MONTH, publication_date__lte=month_end)
+            | Q(date_precision=DatePrecision.YEAR, publication_date__lte=end.replace(month=12, day=31))
+        )
+
+    def apply_sort(self, queryset, name, value):
+        if value == SortOrder.OLDEST:
+            return queryset.oldest_first()
+        if value == SortOrder.TITLE:
+            return queryset.by_title()
+        return queryset.newest_first()
+
+    def filter_queryset(self, queryset):
+        # Newest first unless the reader chose otherwise (an absent `sort` runs no method).
+        return super().filter_queryset(queryset.newest_first())
