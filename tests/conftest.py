@@ -1,0 +1,36 @@
+import pytest
+from django.contrib.auth.models import Permission
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def reader(client):
+    """An anonymous member of the public."""
+    return client
+
+
+@pytest.fixture
+def admin_user_client(client, db):
+    """A superuser signed in to the admin."""
+    user = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def editor(db):
+    """A staff member who may change coverage and taxonomy but not users."""
+    user = UserFactory(username="editor", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="coverage_archive").exclude(codename__startswith="delete_")
+    )
+    return user
+
+
+@pytest.fixture
+def seed(db):
+    """The shipped seed archive: the WNYC article and its taxonomy."""
+    from django.core.management import call_command
+
+    call_command("load_seed_archive", verbosity=0)
