@@ -61,6 +61,12 @@ class SlugChoiceField(filter_fields.ModelChoiceField):
 
 
 class SlugMultipleChoiceField(filter_fields.ModelMultipleChoiceField):
+    def clean(self, value):
+        # An empty value means "any", as for the single-choice filters (?subject=&source=).
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item != ""]
+        return super().clean(value)
+
     def _check_values(self, value):
         for slug in value:
             if not _is_slug(slug):

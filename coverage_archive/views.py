@@ -40,9 +40,18 @@ def _render_archive(request, template, context, fixed_filters=None):
         # Invalid filters are never dropped silently: show the form with its errors.
         return render(request, template, context, status=400)
     paginator = Paginator(filterset.qs, settings.ARCHIVE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))  # out of range or not a number: nearest page
+    page = paginator.get_page(nearest_page_number(request.GET.get("page")))
     context.update({"page_obj": page, "articles": page.object_list, "paginator": paginator})
     return render(request, template, context)
+
+
+def nearest_page_number(value):
+    """Page numbers below 1 mean the first page; get_page() handles the rest
+    (past the end: the last page; not a number: the first)."""
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return value
 
 
 @require_safe
