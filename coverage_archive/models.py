@@ -1,6 +1,7 @@
 """The archive's domain: coverage (articles) and the taxonomies that organise it."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Prefetch, Q
@@ -209,6 +210,13 @@ class Article(models.Model):
         blank=True,
         help_text=_("When readers can first see it. Set automatically on first publish."),
     )
+    # Search index columns, kept current by database triggers (migration
+    # 0002_article_search) on every insert, text change, organization link
+    # change and source or organization rename: PostgreSQL fills
+    # search_vector (a GIN-indexed tsvector), SQLite fills search_text
+    # (casefolded, unaccented text). See coverage_archive/search.py.
+    search_vector = SearchVectorField(null=True, editable=False)
+    search_text = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(

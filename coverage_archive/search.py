@@ -1,0 +1,170 @@
+"""Search: ranked full-text search on PostgreSQL, a simpler search on SQLite.
+
+Readers type what they would type into a web search engine: words (all must
+match), "a quoted phrase", -word to exclude, OR between alternatives.
+
+PostgreSQL matches the stored search_vector (see migration 0002) against the
+query parsed three ways — English stems, Spanish stems and plain words, all
+unaccented — because a reader's query has no declared language: "organizers"
+finds "organizing", and "deportacion", "deportación" and "deportaciones" find
+each other. Results can be ranked (title over summary over body) and each gets
+a highlighted snippet.
+
+SQLite keeps a casefolded, unaccented copy of the text (search_text) and
+requires every word or phrase to appear in it; no stemming, ranked by title
+matches first. Nothing errors out on either database.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Value, When
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+# ts_headline wraps matches in these; they are private-use characters that no
+# article contains, so the snippet can be escaped first and marked up after.
+_MARK_START, _MARK_END = "\ue000", "\ue001"
+HEADLINE_OPTIONS = {
+    "start_sel": _MARK_START,
+    "stop_sel": _MARK_END,
+    "max_fragments": 2,
+    "max_words": 28,
+    "min_words": 12,
+    "fragment_delimiter": " … ",
+}
+SEARCH_CONFIGS = ("kyr_english", "kyr_spanish", "kyr_simple")
+
+
+def fold(text: str | None) -> str:
+    """Casefold and strip accents: “Deportación” → “deportacion”."""
+    if not text:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def register_sqlite_functions(sender, connection, **kwargs):
+    if connection.vendor == "sqlite":
+        connection.connection.create_function("kyr_fold", 1, fold, deterministic=True)
+
+
+def uses_full_text_search() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def has_words(text: str) -> bool:
+    """Whether a query has anything to look for (not only spaces and punctuation)."""
+    return any(char.isalnum() for char in text)
+
+
+# --- PostgreSQL ---------------------------------------------------------------
+
+
+def full_text_query(text: str) -> SearchQuery:
+    """The reader's query parsed by each language's rules, any of which may match."""
+    query = None
+    for config in SEARCH_CONFIGS:
+        parsed = SearchQuery(text, config=config, search_type="websearch")
+        query = parsed if query is None else query | parsed
+    return query
+
+
+def search_config_of(language_field: str = "language") -> Func:
+    return Func(F(language_field), function="kyr_search_config")
+
+
+# --- SQLite -----------------------------------------------------------------------
+
+
+@dataclass
+class _Clause:
+    required: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
+
+
+def parse_web_query(text: str) -> list[_Clause]:
+    """Web-search syntax as alternatives (OR) of required and excluded terms."""
+    clauses = [_Clause()]
+    for match in _TOKEN.finditer(text):
+        negated = bool(match[1] or match[3])
+        term = match[2] if match[2] is not None else match[4]
+        if match[4] == "OR":
+            clauses.append(_Clause())
+            continue
+        term = fold(term).strip()
+        if not has_words(term):
+            continue
+        (clauses[-1].excluded if negated else clauses[-1].required).append(term)
+    return [clause for clause in clauses if clause.required]
+
+
+def _simple_search(queryset: QuerySet, text: str) -> QuerySet:
+    condition = Q(pk__in=[])
+    for clause in parse_web_query(text):
+        matches = Q()
+        for term in clause.required:
+            matches &= Q(search_text__contains=term)
+        for term in clause.excluded:
+            matches &= ~Q(search_text__contains=term)
+        condition |= matches
+    return queryset.filter(condition)
+
+
+def _title_matches(text: str):
+    """1 when every required word of some alternative is in the title: SQLite's ranking."""
+    whens = []
+    for clause in parse_web_query(text):
+        title_has_all = Q()
+        for term in clause.required:
+            title_has_all &= Q(folded_title__contains=term)
+        whens.append(When(title_has_all, then=Value(1)))
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+# --- Both -------------------------------------------------------------------------
+
+
+def search(queryset: QuerySet, text: str) -> QuerySet:
+    """Articles matching the query, annotated with a `rank` for sort=relevance."""
+    if uses_full_text_search():
+        query = full_text_query(text)
+        return queryset.filter(search_vector=query).annotate(
+            rank=SearchRank(F("search_vector"), query, normalization=Value(1))
+        )
+    return (
+        _simple_search(queryset, text)
+        .annotate(folded_title=Func(F("title"), function="kyr_fold"))
+        .annotate(rank=_title_matches(text))
+    )
+
+
+def snippets(articles, text: str) -> dict[int, SafeString]:
+    """A highlighted snippet for each article showing why it matched (PostgreSQL only).
+
+    One query for the page's articles; the text is escaped before the marks are added.
+    """
+    if not uses_full_text_search() or not articles:
+        return {}
+    from coverage_archive.models import Article
+
+    query = full_text_query(text)
+    document = Func(F("summary"), Value("\n"), F("body"), function="concat")
+    rows = (
+        Article.objects.filter(pk__in=[article.pk for article in articles])
+        .annotate(snippet=SearchHeadline(document, query, config=search_config_of(), **HEADLINE_OPTIONS))
+        .values_list("pk", "snippet")
+    )
+    return {pk: highlight(snippet) for pk, snippet in rows if _MARK_START in snippet}
+
+
+def highlight(headline: str) -> SafeString:
+    """Escape a ts_headline result, then turn its match markers into <mark> elements."""
+    escaped = escape(headline.replace("\n", " "))
+    return mark_safe(escaped.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>"))  # noqa: S308
