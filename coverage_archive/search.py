@@ -4,11 +4,11 @@ Readers type what they would type into a web search engine: words (all must
 match), "a quoted phrase", -word to exclude, OR between alternatives.
 
 PostgreSQL matches the stored search_vector (see migration 0002) against the
-query parsed three ways — English stems, Spanish stems and plain words, all
-unaccented — because a reader's query has no declared language: "organizers"
-finds "organizing", and "deportacion", "deportación" and "deportaciones" find
-each other. Results can be ranked (title over summary over body) and each gets
-a highlighted snippet.
+query parsed three ways — English stems, Spanish stems and unaccented words —
+because a reader's query has no declared language: "organizers" finds
+"organizing", "deportaciones" finds "deportación", and "deportacion" typed
+without its accent still finds "deportación". Results are ranked (title over
+summary over body) and each gets a highlighted snippet.
 
 SQLite keeps a casefolded, unaccented copy of the text (search_text) and
 requires every word or phrase to appear in it; no stemming, ranked by title
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -36,7 +37,12 @@ HEADLINE_OPTIONS = {
     "min_words": 12,
     "fragment_delimiter": " … ",
 }
-SEARCH_CONFIGS = ("kyr_english", "kyr_spanish", "kyr_simple")
+# A query has no declared language: it is parsed by each of these, and an
+# article matches if any parse does (see migration 0002 for the indexed forms).
+SEARCH_CONFIGS = ("english", "spanish", "kyr_unaccent")
+# ts_headline drops anything that looks like an HTML tag; these stand in for
+# < and > while it works, so the snippet shows the text exactly as written.
+_LESS_THAN, _GREATER_THAN = "\ue002", "\ue003"
 
 
 def fold(text: str | None) -> str:
@@ -64,12 +70,32 @@ def has_words(text: str) -> bool:
 # --- PostgreSQL ---------------------------------------------------------------
 
 
-def full_text_query(text: str) -> SearchQuery:
-    """The reader's query parsed by each language's rules, any of which may match."""
+def _term_query(term: str, *, excluded: bool = False) -> SearchQuery:
+    """A word or phrase in any of its indexed forms; or, excluded, in none of them."""
+    forms = [SearchQuery(term, config=config, search_type="phrase", invert=excluded) for config in SEARCH_CONFIGS]
+    query = forms[0]
+    for form in forms[1:]:
+        # Excluded: absent in every form (not (a or b) = not a and not b).
+        query = query & form if excluded else query | form
+    return query
+
+
+def full_text_query(text: str) -> SearchQuery | None:
+    """The web-search query as a tsquery, each term matching any of its forms.
+
+    Built term by term rather than by OR-ing whole websearch_to_tsquery()
+    parses, so that "-cameras" excludes "cameras" in every form: otherwise the
+    Spanish parse's "camer" would be absent from an English article that says
+    "cameras", and the exclusion would let it through.
+    """
     query = None
-    for config in SEARCH_CONFIGS:
-        parsed = SearchQuery(text, config=config, search_type="websearch")
-        query = parsed if query is None else query | parsed
+    for clause in parse_web_query(text, normalize=str.strip):
+        conditions = [_term_query(term) for term in clause.required]
+        conditions += [_term_query(term, excluded=True) for term in clause.excluded]
+        matches = conditions[0]
+        for condition in conditions[1:]:
+            matches = matches & condition
+        query = matches if query is None else query | matches
     return query
 
 
@@ -89,8 +115,12 @@ class _Clause:
 _TOKEN = re.compile(r'(-?)"([^"]*)"|(-?)(\S+)')
 
 
-def parse_web_query(text: str) -> list[_Clause]:
-    """Web-search syntax as alternatives (OR) of required and excluded terms."""
+def parse_web_query(text: str, normalize=None) -> list[_Clause]:
+    """Web-search syntax as alternatives (OR) of required and excluded terms.
+
+    Terms are folded (casefolded, unaccented) unless another `normalize` is given.
+    """
+    normalize = normalize or (lambda term: fold(term).strip())
     clauses = [_Clause()]
     for match in _TOKEN.finditer(text):
         negated = bool(match[1] or match[3])
@@ -98,16 +128,19 @@ def parse_web_query(text: str) -> list[_Clause]:
         if match[4] == "OR":
             clauses.append(_Clause())
             continue
-        term = fold(term).strip()
+        term = normalize(term)
         if not has_words(term):
             continue
         (clauses[-1].excluded if negated else clauses[-1].required).append(term)
-    return [clause for clause in clauses if clause.required]
+    return [clause for clause in clauses if clause.required or clause.excluded]
 
 
 def _simple_search(queryset: QuerySet, text: str) -> QuerySet:
+    clauses = parse_web_query(text)
+    if not clauses:
+        return queryset
     condition = Q(pk__in=[])
-    for clause in parse_web_query(text):
+    for clause in clauses:
         matches = Q()
         for term in clause.required:
             matches &= Q(search_text__contains=term)
@@ -121,6 +154,8 @@ def _title_matches(text: str):
     """1 when every required word of some alternative is in the title: SQLite's ranking."""
     whens = []
     for clause in parse_web_query(text):
+        if not clause.required:
+            continue
         title_has_all = Q()
         for term in clause.required:
             title_has_all &= Q(folded_title__contains=term)
@@ -135,6 +170,8 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     """Articles matching the query, annotated with a `rank` for sort=relevance."""
     if uses_full_text_search():
         query = full_text_query(text)
+        if query is None:  # nothing to look for
+            return queryset.annotate(rank=Value(0.0))
         return queryset.filter(search_vector=query).annotate(
             rank=SearchRank(F("search_vector"), query, normalization=Value(1))
         )
@@ -155,7 +192,13 @@ def snippets(articles, text: str) -> dict[int, SafeString]:
     from coverage_archive.models import Article
 
     query = full_text_query(text)
-    document = Func(F("summary"), Value("\n"), F("body"), function="concat")
+    if query is None:
+        return {}
+    document = Replace(
+        Replace(Func(F("summary"), Value("\n"), F("body"), function="concat"), Value("<"), Value(_LESS_THAN)),
+        Value(">"),
+        Value(_GREATER_THAN),
+    )
     rows = (
         Article.objects.filter(pk__in=[article.pk for article in articles])
         .annotate(snippet=SearchHeadline(document, query, config=search_config_of(), **HEADLINE_OPTIONS))
@@ -167,4 +210,11 @@ def snippets(articles, text: str) -> dict[int, SafeString]:
 def highlight(headline: str) -> SafeString:
     """Escape a ts_headline result, then turn its match markers into <mark> elements."""
     escaped = escape(headline.replace("\n", " "))
-    return mark_safe(escaped.replace(_MARK_START, "<mark>").replace(_MARK_END, "</mark>"))  # noqa: S308
+    for marker, markup in (
+        (_MARK_START, "<mark>"),
+        (_MARK_END, "</mark>"),
+        (_LESS_THAN, "&lt;"),
+        (_GREATER_THAN, "&gt;"),
+    ):
+        escaped = escaped.replace(marker, markup)
+    return mark_safe(escaped)  # escaped above; only our own markup added

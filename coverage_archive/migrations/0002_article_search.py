@@ -1,11 +1,16 @@
 """Full-text search columns and the triggers that keep them current.
 
-PostgreSQL: text search configurations that unaccent before stemming
-(kyr_english, kyr_spanish, kyr_simple), a weighted tsvector per article
-(title A, summary B, body C, source and organization names B) in the
-article's own language, a GIN index, and triggers that recompute it in the
-same transaction as any change: an article's text, language or source, an
-organization linked or unlinked, a source or organization renamed.
+PostgreSQL: a weighted tsvector per article (title A, summary B, body C,
+source and organization names B) holding two forms of every word: stemmed
+by the article's own language (english, spanish, or simple for others), and
+unaccented but unstemmed (kyr_unaccent, a text search configuration that runs
+the unaccent dictionary). Both are needed: Spanish stemming relies on accents
+("deportación" and "deportaciones" stem to "deport", but "deportacion"
+does not), so unaccenting before stemming would break it, while a reader who
+types "deportacion" must still find "deportación". A GIN index, and triggers
+that recompute the vector in the same transaction as any change: an
+article's text, language or source, an organization linked or unlinked, a
+source or organization renamed.
 
 SQLite: a casefolded, unaccented copy of the same text (search_text), kept by
 triggers that call kyr_fold(), a function the app registers on every SQLite
@@ -21,31 +26,31 @@ from django.db import migrations, models
 POSTGRESQL_INSTALL = r"""
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
-CREATE TEXT SEARCH CONFIGURATION kyr_english (COPY = english);
-ALTER TEXT SEARCH CONFIGURATION kyr_english
-    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem;
-CREATE TEXT SEARCH CONFIGURATION kyr_spanish (COPY = spanish);
-ALTER TEXT SEARCH CONFIGURATION kyr_spanish
-    ALTER MAPPING FOR hword, hword_part, word, asciihword, hword_asciipart, asciiword WITH unaccent, spanish_stem;
-CREATE TEXT SEARCH CONFIGURATION kyr_simple (COPY = simple);
-ALTER TEXT SEARCH CONFIGURATION kyr_simple
+CREATE TEXT SEARCH CONFIGURATION kyr_unaccent (COPY = simple);
+ALTER TEXT SEARCH CONFIGURATION kyr_unaccent
     ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
 
 CREATE FUNCTION kyr_search_config(language varchar) RETURNS regconfig
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE language
-        WHEN 'en' THEN 'kyr_english'::regconfig
-        WHEN 'es' THEN 'kyr_spanish'::regconfig
-        ELSE 'kyr_simple'::regconfig
+        WHEN 'en' THEN 'english'::regconfig
+        WHEN 'es' THEN 'spanish'::regconfig
+        ELSE 'simple'::regconfig
     END
+$$;
+
+-- A text's words stemmed in its language, plus unaccented as written.
+CREATE FUNCTION kyr_search_words(language varchar, content text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_tsvector(kyr_search_config(language), content) || to_tsvector('kyr_unaccent', content)
 $$;
 
 CREATE FUNCTION kyr_article_search_vector(a coverage_archive_article) RETURNS tsvector
 LANGUAGE sql STABLE AS $$
-    SELECT setweight(to_tsvector(kyr_search_config(a.language), a.title), 'A')
-        || setweight(to_tsvector(kyr_search_config(a.language), a.summary), 'B')
-        || setweight(to_tsvector(kyr_search_config(a.language), a.body), 'C')
-        || setweight(to_tsvector('kyr_simple',
+    SELECT setweight(kyr_search_words(a.language, a.title), 'A')
+        || setweight(kyr_search_words(a.language, a.summary), 'B')
+        || setweight(kyr_search_words(a.language, a.body), 'C')
+        || setweight(to_tsvector('kyr_unaccent',
                coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
                || ' ' ||
                coalesce((SELECT string_agg(o.name, ' ')
@@ -137,10 +142,9 @@ DROP FUNCTION IF EXISTS kyr_refresh_articles_of_renamed_source();
 DROP FUNCTION IF EXISTS kyr_refresh_articles_of_changed_links();
 DROP FUNCTION IF EXISTS kyr_article_search_vector_trigger();
 DROP FUNCTION IF EXISTS kyr_article_search_vector(coverage_archive_article);
+DROP FUNCTION IF EXISTS kyr_search_words(varchar, text);
 DROP FUNCTION IF EXISTS kyr_search_config(varchar);
-DROP TEXT SEARCH CONFIGURATION IF EXISTS kyr_simple;
-DROP TEXT SEARCH CONFIGURATION IF EXISTS kyr_spanish;
-DROP TEXT SEARCH CONFIGURATION IF EXISTS kyr_english;
+DROP TEXT SEARCH CONFIGURATION IF EXISTS kyr_unaccent;
 """
 
 # The text SQLite searches, for the article row being updated.
