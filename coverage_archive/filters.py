@@ -11,10 +11,11 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as filter_fields
 
+from coverage_archive import search
 from coverage_archive.dates import DatePrecision, PartialDate, parse_partial_date
 from coverage_archive.models import (
     ArticleOrganization,
@@ -28,15 +29,15 @@ from coverage_archive.models import (
 
 # Longer queries are cut (with a note to the reader) rather than refused.
 MAX_QUERY_LENGTH = 200
-# Words beyond this many are ignored by the simple search; each costs a condition.
-MAX_QUERY_WORDS = 12
 
 
 class SortOrder:
+    RELEVANCE = "relevance"
     NEWEST = "newest"
     OLDEST = "oldest"
     TITLE = "title"
     CHOICES = [
+        (RELEVANCE, _("Best match")),
         (NEWEST, _("Newest first")),
         (OLDEST, _("Oldest first")),
         (TITLE, _("Title (A–Z)")),
@@ -194,10 +195,10 @@ class ArticleFilterSet(django_filters.FilterSet):
         fields = []  # every filter is declared above
 
     def filter_text(self, queryset, name, value):
-        """Simple search: every word must appear in the title, summary or body."""
-        for word in value.split()[:MAX_QUERY_WORDS]:
-            queryset = queryset.filter(Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word))
-        return queryset
+        """Full-text search on PostgreSQL, folded-text search on SQLite (coverage_archive.search)."""
+        if not search.has_words(value):
+            return queryset  # only spaces or punctuation: nothing to look for
+        return search.search(queryset, value)
 
     def filter_subjects(self, queryset, name, subjects):
         if not subjects:  # an empty choice arrives as an empty queryset, not None
@@ -234,13 +235,38 @@ class ArticleFilterSet(django_filters.FilterSet):
             | Q(date_precision=DatePrecision.YEAR, publication_date__lte=end.replace(month=12, day=31))
         )
 
+    @property
+    def search_text(self) -> str:
+        """The reader's search words, if there are any to look for."""
+        text = self.form.cleaned_data.get("q") or ""
+        return text if search.has_words(text) else ""
+
+    @property
+    def sort_order(self) -> str:
+        """The chosen order; best match by default when searching, newest otherwise."""
+        chosen = self.form.cleaned_data.get("sort")
+        if chosen == SortOrder.RELEVANCE or not chosen:
+            return SortOrder.RELEVANCE if self.search_text else SortOrder.NEWEST
+        return chosen
+
     def apply_sort(self, queryset, name, value):
-        if value == SortOrder.OLDEST:
+        return queryset  # applied last, in filter_queryset, once the search has ranked the rows
+
+    def filter_queryset(self, queryset, exclude=()):
+        """The queryset under every filter except those named in `exclude`.
+
+        Facet counts use `exclude` to count a taxonomy under the *other* filters.
+        """
+        for name, value in self.form.cleaned_data.items():
+            if name not in exclude:
+                queryset = self.filters[name].filter(queryset, value)
+        if exclude:
+            return queryset  # counts need no order
+        order = self.sort_order
+        if order == SortOrder.RELEVANCE:
+            return queryset.order_by("-rank", F("publication_date").desc(nulls_last=True), "-pk")
+        if order == SortOrder.OLDEST:
             return queryset.oldest_first()
-        if value == SortOrder.TITLE:
+        if order == SortOrder.TITLE:
             return queryset.by_title()
         return queryset.newest_first()
-
-    def filter_queryset(self, queryset):
-        # Newest first unless the reader chose otherwise (an absent `sort` runs no method).
-        return super().filter_queryset(queryset.newest_first())

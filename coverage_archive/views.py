@@ -5,7 +5,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from coverage_archive.filters import MAX_QUERY_LENGTH, ArticleFilterSet
+from coverage_archive import search
+from coverage_archive.facets import ArchiveQuery, active_filter_chips, compute_facets, coverage_chart
+from coverage_archive.filters import MAX_QUERY_LENGTH, ArticleFilterSet, SortOrder
 from coverage_archive.models import Article, ArticleSubject
 from coverage_archive.taxonomies import SUBJECTS, TAXONOMIES, Taxonomy
 
@@ -34,15 +36,78 @@ def _render_archive(request, template, context, fixed_filters=None):
         data.setlist(name, [value])
     filterset = ArticleFilterSet(data, queryset=Article.objects.published().for_listing())
     context.update(
-        {"filter": filterset, "form": filterset.form, "query_was_cut": query_was_cut, "query_limit": MAX_QUERY_LENGTH}
+        {
+            "filter": filterset,
+            "form": filterset.form,
+            "query_was_cut": query_was_cut,
+            "query_limit": MAX_QUERY_LENGTH,
+            "query_has_no_words": bool(data.get("q", "").strip()) and not search.has_words(data["q"]),
+        }
     )
     if not filterset.is_valid():
-        # Invalid filters are never dropped silently: show the form with its errors.
+        # Invalid filters are never dropped silently: show the errors, each with a
+        # link to the same page without the filter that could not be used.
+        context["filter_errors"] = [
+            (filterset.form[name].label, errors, _url_without(request, name))
+            for name, errors in filterset.form.errors.items()
+        ]
         return render(request, template, context, status=400)
-    paginator = Paginator(filterset.qs, settings.ARCHIVE_PAGE_SIZE)
+
+    query = ArchiveQuery(filterset)
+    facets = compute_facets(filterset, query, expand=request.GET.get("more", ""))
+    paginator = CountedPaginator(filterset.qs, settings.ARCHIVE_PAGE_SIZE, count=facets.total)
     page = paginator.get_page(nearest_page_number(request.GET.get("page")))
-    context.update({"page_obj": page, "articles": page.object_list, "paginator": paginator})
+    articles = list(page.object_list)
+    if filterset.search_text:
+        found = search.snippets(articles, filterset.search_text)
+        for article in articles:
+            article.snippet = found.get(article.pk)
+    context.update(
+        {
+            "page_obj": page,
+            "articles": articles,
+            "paginator": paginator,
+            "query": query,
+            "facets": facets.facets,
+            "chips": active_filter_chips(query),
+            "chart": coverage_chart(filterset, query, facets),
+            "sort_links": _sort_links(request, filterset),
+        }
+    )
     return render(request, template, context)
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count, which the facet counts already give."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self):
+        return self._known_count
+
+
+def _url_without(request, name):
+    params = request.GET.copy()
+    params.pop(name, None)
+    params.pop("page", None)
+    return f"{request.path}?{params.urlencode()}" if params else request.path
+
+
+def _sort_links(request, filterset):
+    """(label, url, current) for each order the reader may choose."""
+    current = filterset.sort_order
+    links = []
+    for value, label in SortOrder.CHOICES:
+        if value == SortOrder.RELEVANCE and not filterset.search_text:
+            continue
+        params = request.GET.copy()
+        params.pop("page", None)
+        params["sort"] = value
+        links.append((label, f"?{params.urlencode()}", value == current))
+    return links
 
 
 def nearest_page_number(value):

@@ -1,0 +1,340 @@
+"""What readers see around the results: facet counts, active-filter chips, the
+coverage-over-time chart, and the links that change one filter at a time.
+
+Facet counts follow the standard faceted-search rule: each taxonomy is counted
+under every *other* current filter, so choosing a subject shows how many pieces
+each other subject would add (several subjects combine with OR: coverage in any
+of them).
+"""
+
+import datetime
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.db.models import Count
+from django.db.models.functions import ExtractMonth, ExtractYear
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from coverage_archive.dates import DatePrecision, PartialDate
+from coverage_archive.filters import ArticleFilterSet
+from coverage_archive.models import ArticleOrganization, ArticleSubject, Language
+
+# Values shown per facet before "Show all".
+FACET_TOP = 8
+# A facet shown in full still stops here, with a note.
+FACET_LIMIT = 300
+# Ranges of this many months or fewer are charted by month.
+MONTHLY_CHART_MAX_MONTHS = 24
+
+# The order of the archive's parameters in every link we build.
+PARAMETERS = ("q", "subject", "source", "type", "organization", "language", "date_from", "date_to", "sort")
+
+
+class ArchiveQuery:
+    """The current filters as URL parameters, and links that change one of them."""
+
+    def __init__(self, filterset: ArticleFilterSet):
+        cleaned = filterset.form.cleaned_data
+        self.filterset = filterset
+        self.params: list[tuple[str, str]] = []
+        for name in PARAMETERS:
+            value = cleaned.get(name)
+            if name == "subject":
+                self.params += [("subject", subject.slug) for subject in value or ()]
+            elif name in ("source", "type", "organization") and value is not None:
+                self.params.append((name, value.slug))
+            elif name in ("date_from", "date_to") and value is not None:
+                self.params.append((name, value.isoformat()))
+            elif (name == "q" and filterset.search_text) or (name in ("language", "sort") and value):
+                self.params.append((name, value))
+
+    def label_of(self, name: str, value: str) -> str:
+        """How a chosen filter value reads: a term's name, a language's name, a year."""
+        chosen = self.filterset.form.cleaned_data.get(name)
+        if name == "subject":
+            return next((subject.name for subject in chosen or () if subject.slug == value), value)
+        if name in ("source", "type", "organization") and chosen is not None:
+            return chosen.name
+        if name == "language":
+            return str(dict(Language.choices).get(value, value))
+        return value
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.params if key == name]
+
+    def url(self, params) -> str:
+        path = reverse("coverage_archive:archive")
+        return f"{path}?{urlencode(params)}" if params else path
+
+    def without(self, name: str, value: str | None = None) -> str:
+        """Link to the archive without one filter (or one of a repeated filter's values)."""
+        return self.url([(k, v) for k, v in self.params if not (k == name and (value is None or v == value))])
+
+    def with_value(self, name: str, value: str) -> str:
+        """Link adding a subject, or replacing any other filter's value."""
+        kept = [(k, v) for k, v in self.params if k != name or name == "subject"]
+        return self.url([*kept, (name, value)])
+
+    def without_dates(self) -> str:
+        return self.url([(k, v) for k, v in self.params if k not in ("date_from", "date_to")])
+
+    def with_period(self, start: str, end: str) -> str:
+        kept = [(k, v) for k, v in self.params if k not in ("date_from", "date_to")]
+        return self.url([*kept, ("date_from", start), ("date_to", end)])
+
+    def hidden_inputs(self, *except_names: str) -> list[tuple[str, str]]:
+        """Current filters to carry through a form that edits the others."""
+        return [(k, v) for k, v in self.params if k not in except_names]
+
+
+@dataclass
+class FacetValue:
+    label: str
+    value: str
+    count: int
+    selected: bool
+    url: str  # adds the value, or removes it when selected
+
+
+@dataclass
+class Facet:
+    key: str
+    title: Promise
+    values: list[FacetValue]
+    more_url: str = ""  # "show all" link when values were cut to the top ones
+    less_url: str = ""  # back to the top values when shown in full
+    note: Promise | str = ""
+
+
+@dataclass
+class Chip:
+    label: str
+    remove_url: str
+
+
+@dataclass
+class ChartBar:
+    label: str  # "2018" or "November 2018"
+    count: int
+    url: str
+    x: float = 0
+    y: float = 0
+    height: float = 0
+
+
+@dataclass
+class Chart:
+    unit: str  # "year" or "month"
+    bars: list[ChartBar]
+    max_count: int
+    undated_count: int = 0
+    width: int = 0
+    height: int = 80
+    bar_width: float = 0
+
+    @property
+    def peak(self) -> ChartBar:
+        return max(self.bars, key=lambda bar: bar.count)
+
+    @property
+    def last(self) -> ChartBar:
+        return self.bars[-1]
+
+
+@dataclass
+class Facets:
+    facets: list[Facet]
+    total: int
+    year_counts: dict[int, int]
+
+
+def _taxonomy_counts(queryset, field: str):
+    rows = (
+        queryset.order_by()
+        .values(f"{field}__slug", f"{field}__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", f"{field}__name")
+    )
+    return [(row[f"{field}__slug"], row[f"{field}__name"], row["n"]) for row in rows]
+
+
+def _linked_counts(link_model, field: str, articles):
+    rows = (
+        link_model.objects.filter(article__in=articles.order_by().values("pk"))
+        .values(f"{field}__slug", f"{field}__name")
+        .annotate(n=Count("article_id"))
+        .order_by("-n", f"{field}__name")
+    )
+    return [(row[f"{field}__slug"], row[f"{field}__name"], row["n"]) for row in rows]
+
+
+def _language_counts(queryset):
+    names = dict(Language.choices)
+    rows = queryset.order_by().values("language").annotate(n=Count("pk")).order_by("-n", "language")
+    return [(row["language"], str(names.get(row["language"], row["language"])), row["n"]) for row in rows]
+
+
+def _year_counts(queryset):
+    rows = (
+        queryset.order_by()
+        .exclude(publication_date=None)
+        .annotate(year=ExtractYear("publication_date"))
+        .values("year")
+        .annotate(n=Count("pk"))
+    )
+    return {row["year"]: row["n"] for row in rows}
+
+
+FACET_TITLES = {
+    "subject": gettext_lazy("Subjects (any of)"),
+    "source": gettext_lazy("Sources"),
+    "type": gettext_lazy("Types"),
+    "organization": gettext_lazy("Organizations named"),
+    "language": gettext_lazy("Languages"),
+    "year": gettext_lazy("Years"),
+}
+
+
+def compute_facets(filterset: ArticleFilterSet, query: ArchiveQuery, expand: str = "") -> Facets:
+    base = filterset.queryset
+    counts = {
+        "subject": _linked_counts(ArticleSubject, "subject", filterset.filter_queryset(base, exclude={"subject"})),
+        "source": _taxonomy_counts(filterset.filter_queryset(base, exclude={"source"}), "source"),
+        "type": _taxonomy_counts(filterset.filter_queryset(base, exclude={"type"}), "item_type"),
+        "organization": _linked_counts(
+            ArticleOrganization, "organization", filterset.filter_queryset(base, exclude={"organization"})
+        ),
+        "language": _language_counts(filterset.filter_queryset(base, exclude={"language"})),
+    }
+    year_counts = _year_counts(filterset.filter_queryset(base, exclude={"date_from", "date_to"}))
+    counts["year"] = [
+        (str(year), str(year), n) for year, n in sorted(year_counts.items(), key=lambda item: (-item[1], -item[0]))
+    ]
+
+    # Every article has exactly one source, so the source facet also gives the total.
+    chosen_sources = query.values("source")
+    total = sum(n for slug, _name, n in counts["source"] if not chosen_sources or slug in chosen_sources)
+
+    facets = [_facet(key, rows, query, expand == key) for key, rows in counts.items()]
+    return Facets(facets=facets, total=total, year_counts=year_counts)
+
+
+def _facet(key: str, rows, query: ArchiveQuery, expanded: bool) -> Facet:
+    if key == "year":
+        chosen = {y for y in query.values("date_from") if y in query.values("date_to") and len(y) == 4}
+    else:
+        chosen = set(query.values(key))
+
+    def removal(slug):
+        return query.without_dates() if key == "year" else query.without(key, slug)
+
+    def addition(slug):
+        return query.with_period(slug, slug) if key == "year" else query.with_value(key, slug)
+
+    values = [
+        FacetValue(label, slug, count, slug in chosen, removal(slug) if slug in chosen else addition(slug))
+        for slug, label, count in rows
+    ]
+    # A chosen value the other filters leave empty is still shown, so it can be removed.
+    for slug in sorted(chosen - {value.value for value in values}):
+        values.append(FacetValue(query.label_of(key, slug), slug, 0, True, removal(slug)))
+
+    facet = Facet(key=key, title=FACET_TITLES[key], values=values)
+    limit = FACET_LIMIT if expanded else FACET_TOP
+    if len(values) > limit:
+        shown = values[:limit]
+        shown += [value for value in values[limit:] if value.selected]
+        facet.values = shown
+        if expanded:
+            facet.note = _("Showing the %(limit)s most frequent.") % {"limit": FACET_LIMIT}
+        else:
+            facet.more_url = query.url([*query.params, ("more", key)]) + f"#facet-{key}"
+    if expanded:
+        facet.less_url = query.url(query.params) + f"#facet-{key}"
+    return facet
+
+
+def active_filter_chips(query: ArchiveQuery) -> list[Chip]:
+    cleaned = query.filterset.form.cleaned_data
+    chips = []
+    if query.filterset.search_text:
+        chips.append(Chip(_("Search: “%(q)s”") % {"q": cleaned["q"]}, query.without("q")))
+    for subject in cleaned.get("subject") or ():
+        chips.append(Chip(_("Subject: %(name)s") % {"name": subject.name}, query.without("subject", subject.slug)))
+    for name, label in (("source", _("Source")), ("type", _("Type")), ("organization", _("Organization"))):
+        if cleaned.get(name) is not None:
+            chips.append(Chip(f"{label}: {cleaned[name].name}", query.without(name)))
+    if cleaned.get("language"):
+        language = dict(Language.choices)[cleaned["language"]]
+        chips.append(Chip(_("Language: %(name)s") % {"name": language}, query.without("language")))
+    if cleaned.get("date_from"):
+        chips.append(Chip(_("From %(date)s") % {"date": cleaned["date_from"].isoformat()}, query.without("date_from")))
+    if cleaned.get("date_to"):
+        chips.append(Chip(_("To %(date)s") % {"date": cleaned["date_to"].isoformat()}, query.without("date_to")))
+    return chips
+
+
+def coverage_chart(filterset: ArticleFilterSet, query: ArchiveQuery, facets: Facets) -> Chart | None:
+    """Counts of the current results by year, or by month when the date range is short."""
+    cleaned = filterset.form.cleaned_data
+    start, end = cleaned.get("date_from"), cleaned.get("date_to")
+    if start and end and _months_between(start, end) <= MONTHLY_CHART_MAX_MONTHS:
+        return _monthly_chart(filterset, query, start, end)
+    # With no date filter, the year facet has already counted exactly these rows.
+    year_counts = _year_counts(filterset.qs) if start or end else facets.year_counts
+    if not year_counts:
+        return None
+    first, last = min(year_counts), max(year_counts)
+    if start:
+        first = min(first, start.start.year)
+    if end:
+        last = max(last, end.end.year)
+    bars = [
+        ChartBar(str(year), year_counts.get(year, 0), query.with_period(str(year), str(year)))
+        for year in range(first, last + 1)
+    ]
+    return _lay_out(Chart(unit="year", bars=bars, max_count=max(year_counts.values())))
+
+
+def _months_between(start: PartialDate, end: PartialDate) -> int:
+    return (end.end.year - start.start.year) * 12 + end.end.month - start.start.month + 1
+
+
+def _monthly_chart(filterset, query, start: PartialDate, end: PartialDate) -> Chart | None:
+    results = filterset.qs.order_by()
+    rows = (
+        results.filter(date_precision__in=[DatePrecision.DAY, DatePrecision.MONTH])
+        .annotate(year=ExtractYear("publication_date"), month=ExtractMonth("publication_date"))
+        .values("year", "month")
+        .annotate(n=Count("pk"))
+    )
+    counts = {(row["year"], row["month"]): row["n"] for row in rows}
+    year_only = results.filter(date_precision=DatePrecision.YEAR).count()
+    bars = []
+    year, month = start.start.year, start.start.month
+    while (year, month) <= (end.end.year, end.end.month):
+        first_day = datetime.date(year, month, 1)
+        period = first_day.strftime("%Y-%m")
+        label = date_format(first_day, "YEAR_MONTH_FORMAT")
+        bars.append(ChartBar(label, counts.get((year, month), 0), query.with_period(period, period)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if not counts and not year_only:
+        return None
+    return _lay_out(Chart(unit="month", bars=bars, max_count=max(counts.values(), default=0), undated_count=year_only))
+
+
+def _lay_out(chart: Chart) -> Chart:
+    """Bar geometry for the SVG: a 600-wide drawing scaled to its container."""
+    chart.width = 600
+    slot = chart.width / len(chart.bars)
+    chart.bar_width = max(slot * 0.8, 1)
+    plot_height = chart.height
+    for index, bar in enumerate(chart.bars):
+        bar.height = round(plot_height * bar.count / chart.max_count, 1) if chart.max_count else 0
+        bar.x = round(index * slot + (slot - chart.bar_width) / 2, 1)
+        bar.y = round(plot_height - bar.height, 1)
+    return chart

@@ -1,0 +1,202 @@
+"""Facet counts, active-filter chips and the coverage-over-time chart on /coverage/."""
+
+import datetime
+
+import pytest
+
+from coverage_archive.dates import DatePrecision
+from tests.factories import ArticleFactory, ItemTypeFactory, OrganizationFactory, SourceFactory, SubjectFactory
+
+pytestmark = pytest.mark.django_db
+ARCHIVE = "/coverage/"
+
+
+def facet(response, key):
+    [found] = [f for f in response.context["facets"] if f.key == key]
+    return found
+
+
+def counts(response, key):
+    return {value.label: value.count for value in facet(response, key).values}
+
+
+@pytest.fixture
+def archive(db):
+    """Seven synthetic articles whose facet counts are counted by hand below."""
+    organizing, policing = SubjectFactory(name="Organizing"), SubjectFactory(name="Policing")
+    radio, paper = SourceFactory(name="Radio"), SourceFactory(name="Paper")
+    report, video = ItemTypeFactory(name="Report"), ItemTypeFactory(name="Video")
+    union = OrganizationFactory(name="Union")
+
+    def make(subjects, source, item_type, language, year, organizations=()):
+        return ArticleFactory(
+            subjects=subjects,
+            source=source,
+            item_type=item_type,
+            language=language,
+            publication_date=datetime.date(year, 6, 1),
+            organizations=list(organizations),
+        )
+
+    make([organizing], radio, report, "en", 2018, [union])  # 1
+    make([organizing], radio, video, "es", 2018)  # 2
+    make([organizing, policing], paper, report, "en", 2019, [union])  # 3
+    make([policing], paper, report, "es", 2019)  # 4
+    make([policing], radio, report, "en", 2020)  # 5
+    make([organizing], paper, video, "en", 2020, [union])  # 6
+    ArticleFactory(draft=True, subjects=[organizing], source=radio, item_type=report)  # never counted
+    return {"organizing": organizing, "policing": policing, "radio": radio, "paper": paper}
+
+
+def test_facets_count_the_whole_archive_when_nothing_is_chosen(reader, archive):
+    response = reader.get(ARCHIVE)
+    assert counts(response, "subject") == {"Organizing": 4, "Policing": 3}
+    assert counts(response, "source") == {"Radio": 3, "Paper": 3}
+    assert counts(response, "type") == {"Report": 4, "Video": 2}
+    assert counts(response, "organization") == {"Union": 3}
+    assert counts(response, "language") == {"English": 4, "Spanish": 2}
+    assert counts(response, "year") == {"2018": 2, "2019": 2, "2020": 2}
+    assert response.context["paginator"].count == 6
+
+
+def test_each_facet_counts_under_the_other_filters(reader, archive):
+    # Subject Organizing and source Radio: articles 1 and 2.
+    response = reader.get(ARCHIVE, {"subject": archive["organizing"].slug, "source": archive["radio"].slug})
+    assert response.context["paginator"].count == 2
+    # Subjects under source=Radio alone: 1, 2, 5 → Organizing 2, Policing 1.
+    assert counts(response, "subject") == {"Organizing": 2, "Policing": 1}
+    # Sources under subject=Organizing alone: 1, 2, 3, 6 → Radio 2, Paper 2.
+    assert counts(response, "source") == {"Radio": 2, "Paper": 2}
+    # Everything else under both: 1 and 2.
+    assert counts(response, "type") == {"Report": 1, "Video": 1}
+    assert counts(response, "language") == {"English": 1, "Spanish": 1}
+    assert counts(response, "organization") == {"Union": 1}
+    assert counts(response, "year") == {"2018": 2}
+
+
+def test_several_subjects_combine_with_or_and_their_facet_ignores_them(reader, archive):
+    both = [archive["organizing"].slug, archive["policing"].slug]
+    response = reader.get(ARCHIVE, {"subject": both, "language": "en"})
+    assert response.context["paginator"].count == 4  # 1, 3, 5, 6
+    assert counts(response, "subject") == {"Organizing": 3, "Policing": 2}
+    assert facet(response, "subject").title == "Subjects (any of)"
+
+
+def test_year_and_date_filters_count_under_the_other_filters(reader, archive):
+    response = reader.get(ARCHIVE, {"date_from": "2019", "date_to": "2019"})
+    assert response.context["paginator"].count == 2
+    assert counts(response, "year") == {"2018": 2, "2019": 2, "2020": 2}
+    [selected] = [value for value in facet(response, "year").values if value.selected]
+    assert selected.label == "2019" and selected.url == ARCHIVE
+
+
+def test_facet_links_add_or_remove_a_value_and_keep_the_other_filters(reader, archive):
+    organizing, radio = archive["organizing"].slug, archive["radio"].slug
+    response = reader.get(ARCHIVE, {"subject": organizing, "q": "synthetic", "page": 2})
+    values = {value.label: value for value in facet(response, "subject").values}
+    policing = archive["policing"].slug
+    assert values["Policing"].url == f"{ARCHIVE}?q=synthetic&subject={organizing}&subject={policing}"
+    assert values["Organizing"].selected and values["Organizing"].url == f"{ARCHIVE}?q=synthetic"
+    sources = {value.label: value for value in facet(response, "source").values}
+    assert sources["Radio"].url == f"{ARCHIVE}?q=synthetic&subject={organizing}&source={radio}"
+    years = {value.label: value for value in facet(response, "year").values}
+    assert years["2018"].url == f"{ARCHIVE}?q=synthetic&subject={organizing}&date_from=2018&date_to=2018"
+
+
+def test_a_chosen_value_with_no_results_stays_visible_and_removable(reader, archive):
+    response = reader.get(ARCHIVE, {"source": archive["radio"].slug, "date_from": "2019", "date_to": "2019"})
+    values = {value.label: value for value in facet(response, "source").values}
+    assert values["Paper"].count == 2
+    assert "Nothing found" in response.text
+    chosen = [value for value in facet(response, "year").values if value.selected]
+    assert chosen and chosen[0].count == 0 and chosen[0].url == f"{ARCHIVE}?source={archive['radio'].slug}"
+    response = reader.get(ARCHIVE, {"subject": archive["organizing"].slug, "language": "fr"})
+    languages = [(value.label, value.count, value.selected) for value in facet(response, "language").values]
+    assert languages == [("English", 3, False), ("Spanish", 1, False), ("French", 0, True)]
+
+
+def test_facets_show_the_top_values_with_a_link_to_show_all(reader):
+    subjects = [SubjectFactory(name=f"Synthetic Subject {n:02d}") for n in range(12)]
+    for n, subject in enumerate(subjects):
+        for _ in range(n + 1):
+            ArticleFactory(subjects=[subject])
+    response = reader.get(ARCHIVE)
+    subject_facet = facet(response, "subject")
+    assert [v.label for v in subject_facet.values] == [f"Synthetic Subject {n:02d}" for n in range(11, 3, -1)]
+    assert subject_facet.more_url == f"{ARCHIVE}?more=subject#facet-subject"
+    expanded = facet(reader.get(ARCHIVE, {"more": "subject"}), "subject")
+    assert len(expanded.values) == 12 and expanded.less_url
+    chosen = facet(reader.get(ARCHIVE, {"subject": subjects[0].slug}), "subject")
+    assert subjects[0].name in [v.label for v in chosen.values]  # a chosen value is shown even if not top
+
+
+def test_active_filters_are_chips_with_removal_links_and_clear_all(reader, archive):
+    organizing, radio = archive["organizing"].slug, archive["radio"].slug
+    response = reader.get(
+        ARCHIVE, {"q": "synthetic", "subject": organizing, "source": radio, "language": "en", "date_from": "2018"}
+    )
+    chips = [(chip.label, chip.remove_url) for chip in response.context["chips"]]
+    assert chips == [
+        ("Search: “synthetic”", f"{ARCHIVE}?subject={organizing}&source={radio}&language=en&date_from=2018"),
+        ("Subject: Organizing", f"{ARCHIVE}?q=synthetic&source={radio}&language=en&date_from=2018"),
+        ("Source: Radio", f"{ARCHIVE}?q=synthetic&subject={organizing}&language=en&date_from=2018"),
+        ("Language: English", f"{ARCHIVE}?q=synthetic&subject={organizing}&source={radio}&date_from=2018"),
+        ("From 2018", f"{ARCHIVE}?q=synthetic&subject={organizing}&source={radio}&language=en"),
+    ]
+    html = response.text
+    assert '<nav class="chips" aria-label="Active filters">' in html
+    assert '<span class="visually-hidden">Remove filter </span>Subject: Organizing' in html
+    assert f'<a href="{ARCHIVE}">Clear all filters</a>' in html
+
+
+def test_term_pages_show_their_term_as_a_chip_leading_back_to_the_whole_archive(reader, archive):
+    response = reader.get(archive["organizing"].get_absolute_url())
+    assert [(c.label, c.remove_url) for c in response.context["chips"]] == [("Subject: Organizing", ARCHIVE)]
+
+
+def test_the_chart_counts_results_by_year_with_empty_years_and_links(reader, archive):
+    ArticleFactory(publication_date=datetime.date(2023, 1, 1), date_precision=DatePrecision.YEAR)
+    response = reader.get(ARCHIVE)
+    chart = response.context["chart"]
+    assert chart.unit == "year"
+    assert [(bar.label, bar.count) for bar in chart.bars] == [
+        ("2018", 2),
+        ("2019", 2),
+        ("2020", 2),
+        ("2021", 0),
+        ("2022", 0),
+        ("2023", 1),
+    ]
+    assert chart.bars[0].url == f"{ARCHIVE}?date_from=2018&date_to=2018"
+    html = response.text
+    assert 'aria-hidden="true"' in html and "<table>" in html  # the table carries the figures for everyone
+    assert f'<a href="{ARCHIVE}?date_from=2018&amp;date_to=2018">2018</a>' in html
+
+
+def test_the_chart_counts_by_month_for_a_short_range(reader):
+    ArticleFactory(publication_date=datetime.date(2018, 11, 5))
+    ArticleFactory(publication_date=datetime.date(2018, 11, 1), date_precision=DatePrecision.MONTH)
+    ArticleFactory(publication_date=datetime.date(2019, 1, 20))
+    ArticleFactory(publication_date=datetime.date(2018, 1, 1), date_precision=DatePrecision.YEAR)
+    chart = reader.get(ARCHIVE, {"date_from": "2018-10", "date_to": "2019-01"}).context["chart"]
+    assert chart.unit == "month"
+    assert [(bar.label, bar.count) for bar in chart.bars] == [
+        ("October 2018", 0),
+        ("November 2018", 2),
+        ("December 2018", 0),
+        ("January 2019", 1),
+    ]
+    assert chart.bars[1].url == f"{ARCHIVE}?date_from=2018-11&date_to=2018-11"
+    assert chart.undated_count == 1  # dated only to 2018: overlaps the range, but has no month
+
+
+def test_no_chart_without_dated_results(reader):
+    ArticleFactory(publication_date=None, date_precision=DatePrecision.UNKNOWN)
+    assert reader.get(ARCHIVE).context["chart"] is None
+
+
+def test_the_result_range_reads_showing_from_to_of_total(reader, settings):
+    settings.ARCHIVE_PAGE_SIZE = 20
+    for _ in range(45):
+        ArticleFactory()
+    assert "Showing 21–40 of 45 articles" in reader.get(ARCHIVE, {"page": 2}).text

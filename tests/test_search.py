@@ -1,0 +1,211 @@
+"""Search: PostgreSQL full-text search (stemming, unaccent, web syntax, ranking,
+snippets) and SQLite's folded-text search, and the triggers that keep both current."""
+
+import datetime
+
+import pytest
+from django.db import connection
+
+from coverage_archive.models import Article
+from coverage_archive.search import fold, parse_web_query
+from tests.factories import ArticleFactory, OrganizationFactory, SourceFactory
+
+pytestmark = pytest.mark.django_db
+ARCHIVE = "/coverage/"
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's folded-text search")
+
+
+def found(reader, q, **params):
+    response = reader.get(ARCHIVE, {"q": q, **params})
+    assert response.status_code == 200
+    return [article.title for article in response.context["articles"]]
+
+
+# --- On both databases ----------------------------------------------------------
+
+
+def test_a_search_matches_words_anywhere_in_title_summary_body_source_or_organizations(reader):
+    by_title = ArticleFactory(title="Synthetic article about tenants", body="Nothing.", summary="")
+    by_source = ArticleFactory(source=SourceFactory(name="Synthetic Tenants Weekly"), body="", summary="")
+    by_org = ArticleFactory(organizations=[OrganizationFactory(name="Synthetic Tenants Union")], body="", summary="")
+    ArticleFactory(title="Synthetic article about wages", body="Workers.")
+    assert set(found(reader, "tenants")) == {by_title.title, by_source.title, by_org.title}
+
+
+def test_every_word_must_match(reader):
+    both = ArticleFactory(body="Synthetic text about surveillance cameras near schools.")
+    ArticleFactory(body="Synthetic text about surveillance only.")
+    assert found(reader, "surveillance cameras") == [both.title]
+
+
+def test_search_is_case_and_accent_insensitive(reader):
+    spanish = ArticleFactory(language="es", body="Texto sintético sobre la deportación de familias.")
+    ArticleFactory(language="es", body="Texto sintético sobre vivienda.")
+    for query in ("deportación", "DEPORTACION", "Deportacion"):
+        assert found(reader, query) == [spanish.title], query
+
+
+def test_quoted_phrases_exclusions_and_or(reader):
+    phrase = ArticleFactory(title="Synthetic one", body="Cameras with facial recognition software.")
+    apart = ArticleFactory(title="Synthetic two", body="Facial expressions and voice recognition.")
+    other = ArticleFactory(title="Synthetic three", body="License plate readers.")
+    assert found(reader, '"facial recognition"') == [phrase.title]
+    assert found(reader, "recognition -cameras") == [apart.title]
+    assert set(found(reader, "-recognition")) == {other.title}
+    assert set(found(reader, '"facial recognition" OR "plate readers"')) == {phrase.title, other.title}
+
+
+def test_a_search_sorts_by_best_match_by_default_and_offers_the_other_orders(reader):
+    ArticleFactory(title="Synthetic mention", body="The word surveillance appears once here.", summary="")
+    in_title = ArticleFactory(title="Surveillance in the synthetic title", body="Other words.", summary="")
+    response = reader.get(ARCHIVE, {"q": "surveillance"})
+    assert response.context["articles"][0].title == in_title.title
+    labels = [(label, current) for label, _url, current in response.context["sort_links"]]
+    assert labels[0] == ("Best match", True)
+    assert [label for label, _ in labels] == ["Best match", "Newest first", "Oldest first", "Title (A–Z)"]
+    without_query = reader.get(ARCHIVE).context["sort_links"]
+    assert "Best match" not in [label for label, _url, _current in without_query]
+
+
+def test_a_search_with_a_date_sort_is_sorted_by_date(reader):
+    old = ArticleFactory(body="synthetic surveillance", publication_date=datetime.date(2012, 1, 1))
+    new = ArticleFactory(body="synthetic surveillance", publication_date=datetime.date(2022, 1, 1))
+    assert found(reader, "surveillance", sort="oldest") == [old.title, new.title]
+
+
+@pytest.mark.parametrize("query", ["!!!", "  ...  ", "—", "%"])
+def test_a_query_without_letters_or_numbers_is_left_out_with_a_note(reader, query):
+    article = ArticleFactory()
+    response = reader.get(ARCHIVE, {"q": query})
+    assert response.status_code == 200
+    assert "had no letters or numbers" in response.text
+    assert [a.title for a in response.context["articles"]] == [article.title]
+
+
+def test_the_search_index_follows_every_change_in_the_same_transaction(reader):
+    organization = OrganizationFactory(name="Synthetic Alpha Coalition")
+    source = SourceFactory(name="Synthetic Beta Radio")
+    article = ArticleFactory(source=source, organizations=[organization], body="Plain words.", summary="")
+
+    assert found(reader, "alpha") == [article.title]
+    organization.name = "Synthetic Gamma Coalition"
+    organization.save()
+    assert found(reader, "alpha") == [] and found(reader, "gamma") == [article.title]
+
+    source.name = "Synthetic Delta Radio"
+    source.save()
+    assert found(reader, "beta") == [] and found(reader, "delta") == [article.title]
+
+    article.organizations.remove(organization)
+    assert found(reader, "gamma") == []
+    article.organizations.add(OrganizationFactory(name="Synthetic Epsilon Group"))
+    assert found(reader, "epsilon") == [article.title]
+
+    article.body = "Words about zeta."
+    article.save()
+    assert found(reader, "zeta") == [article.title]
+
+    Article.objects.filter(pk=article.pk).update(title="Synthetic eta title")  # even a bulk update
+    assert found(reader, "eta") == ["Synthetic eta title"]
+
+
+def test_the_search_triggers_exist_after_all_migrations():
+    names = {
+        "postgresql": [
+            "article_search_vector",
+            "articleorganization_inserted",
+            "articleorganization_deleted",
+            "articleorganization_updated",
+            "source_renamed",
+            "organization_renamed",
+        ],
+        "sqlite": [
+            "article_search_text_inserted",
+            "article_search_text_updated",
+            "articleorganization_search_text_inserted",
+            "articleorganization_search_text_deleted",
+            "articleorganization_search_text_updated",
+            "source_search_text_renamed",
+            "organization_search_text_renamed",
+        ],
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        present = {row[0] for row in cursor.fetchall()}
+    assert set(names) <= present
+
+
+# --- PostgreSQL: stemming, ranking and snippets ------------------------------------
+
+
+@postgresql_only
+def test_stemming_finds_other_forms_of_a_word_in_english_and_spanish(reader):
+    english = ArticleFactory(language="en", body="Synthetic text: tenants were organizing all week.", summary="")
+    singular = ArticleFactory(language="es", body="Texto sintético: una deportación más.", summary="")
+    plural = ArticleFactory(language="es", body="Texto sintético: las deportaciones continúan.", summary="")
+    assert found(reader, "organizers") == [english.title]
+    # With or without its accent, "deportación" finds itself; stems find the plural both ways.
+    assert found(reader, "deportacion") == [singular.title]
+    assert set(found(reader, "deportación")) == {singular.title, plural.title}
+    assert set(found(reader, "deportaciones")) == {singular.title, plural.title}
+
+
+@postgresql_only
+def test_a_title_match_outranks_a_body_mention(reader):
+    body = ArticleFactory(title="Synthetic piece", summary="", body="Many words. " * 20 + "Detention mentioned once.")
+    title = ArticleFactory(title="Detention in a synthetic title", summary="", body="Other words.")
+    summary = ArticleFactory(title="Synthetic other", summary="About detention.", body="Other words.")
+    assert found(reader, "detention") == [title.title, summary.title, body.title]
+
+
+@postgresql_only
+def test_results_carry_a_highlighted_snippet_with_the_text_escaped(reader):
+    ArticleFactory(summary="", body='Synthetic <script>alert("x")</script> text about surveillance cameras.')
+    response = reader.get(ARCHIVE, {"q": "surveillance"})
+    html = response.text
+    assert "<mark>surveillance</mark>" in html
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+@postgresql_only
+def test_done_when_the_seed_archive_finds_the_wnyc_piece_for_facial_recognition(reader, seed):
+    response = reader.get(ARCHIVE, {"q": '"facial recognition"'})
+    [article] = response.context["articles"]
+    assert article.title == "Immigrant Groups Have a Special Reason to Oppose Amazon’s Move"
+    assert "<mark>facial</mark> <mark>recognition</mark>" in str(article.snippet)
+    assert "<mark>facial</mark> <mark>recognition</mark>" in response.text
+
+
+# --- SQLite -----------------------------------------------------------------------
+
+
+@sqlite_only
+def test_sqlite_keeps_a_folded_copy_of_the_text_for_searching():
+    article = ArticleFactory(
+        title="Synthetic ÉLAN", body="Deportación", summary="", organizations=[OrganizationFactory(name="Ñandú")]
+    )
+    article.refresh_from_db()
+    assert "synthetic elan" in article.search_text
+    assert "deportacion" in article.search_text and "nandu" in article.search_text
+
+
+@sqlite_only
+def test_sqlite_ranks_title_matches_first(reader):
+    ArticleFactory(title="Synthetic mention", body="surveillance", publication_date=datetime.date(2022, 1, 1))
+    in_title = ArticleFactory(title="Surveillance synthetic", body="x", publication_date=datetime.date(2012, 1, 1))
+    assert found(reader, "surveillance")[0] == in_title.title
+
+
+def test_fold_and_the_web_query_parser():
+    assert fold("Ñandú DEPORTACIÓN straße") == "nandu deportacion strasse"
+    [first, second] = parse_web_query('"Facial Recognition" -amazon OR cámaras')
+    assert first.required == ["facial recognition"] and first.excluded == ["amazon"]
+    assert second.required == ["camaras"]
+    [only_excluded] = parse_web_query("!!! -x")
+    assert only_excluded.required == [] and only_excluded.excluded == ["x"]
+    assert parse_web_query("!!! ...") == []
