@@ -1,0 +1,124 @@
+import datetime
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from coverage_archive.models import (
+    Article,
+    ArticleOrganization,
+    ArticleSubject,
+    ItemType,
+    Organization,
+    Source,
+    Subject,
+)
+from coverage_archive.synthetic import LANGUAGES, SyntheticArchive
+
+SYNTHETIC_SLUG_PREFIX = "synthetic-"
+
+
+class Command(BaseCommand):
+    help = (
+        'Add N visibly synthetic articles ("Synthetic article 123" from "Synthetic Source 4") for demos '
+        "and benchmarks, in batches. Refuses to run on an archive holding real coverage unless --force."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--articles", type=int, required=True, help="How many articles to add.")
+        parser.add_argument("--batch-size", type=int, default=2000, help="Articles per transaction.")
+        parser.add_argument("--seed", type=int, default=2018, help="Random seed (the same seed, the same data).")
+        parser.add_argument("--sources", type=int, default=300)
+        parser.add_argument("--subjects", type=int, default=40)
+        parser.add_argument("--organizations", type=int, default=1500)
+        parser.add_argument(
+            "--force", action="store_true", help="Add synthetic articles even beside real (non-synthetic) coverage."
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
+
+    def handle(self, *args, **options):
+        count, batch_size = options["articles"], options["batch_size"]
+        if count < 1 or batch_size < 1:
+            raise CommandError("--articles and --batch-size must be at least 1.")
+        real = Article.objects.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX).count()
+        if real and not options["force"]:
+            raise CommandError(
+                f"This archive holds {real} real (non-synthetic) article(s); synthetic data would mix with them. "
+                "Use an empty database, or --force if you really mean it."
+            )
+        if options["dry_run"]:
+            self.stdout.write(f"Would add {count} synthetic articles in batches of {batch_size}.")
+            return
+
+        generator = SyntheticArchive(
+            options["seed"], options["sources"], options["subjects"], options["organizations"], types=6
+        )
+        with transaction.atomic():
+            sources = self._terms(Source, "Source", options["sources"], homepage=True)
+            subjects = self._terms(Subject, "Subject", options["subjects"])
+            organizations = self._terms(Organization, "Organization", options["organizations"])
+            types = self._terms(ItemType, "Type", 6)
+        start = Article.objects.filter(slug__startswith=f"{SYNTHETIC_SLUG_PREFIX}article-").count() + 1
+        published_at = timezone.now() - datetime.timedelta(days=1)
+        began = time.monotonic()
+        for offset in range(0, count, batch_size):
+            size = min(batch_size, count - offset)
+            with transaction.atomic():
+                self._batch(generator, start + offset, size, sources, subjects, organizations, types, published_at)
+            done = offset + size
+            if options["verbosity"] >= 1:
+                rate = done / max(time.monotonic() - began, 1e-9)
+                self.stdout.write(f"{done:>9,} / {count:,} articles ({rate:,.0f} a second)")
+        self.stdout.write(self.style.SUCCESS(f"Added {count:,} synthetic articles."))
+
+    def _terms(self, model, kind, count, homepage=False):
+        existing = {term.slug: term for term in model.objects.filter(slug__startswith=SYNTHETIC_SLUG_PREFIX)}
+        missing = []
+        for number in range(1, count + 1):
+            slug = f"synthetic-{kind.lower()}-{number}"
+            if slug not in existing:
+                fields = {"name": f"Synthetic {kind} {number}", "slug": slug}
+                if homepage:
+                    fields["homepage_url"] = f"https://source-{number}.example.org/"
+                missing.append(model(**fields))
+        model.objects.bulk_create(missing)
+        return list(model.objects.filter(slug__startswith=f"synthetic-{kind.lower()}-").order_by("pk"))[:count]
+
+    def _batch(self, generator, first_number, size, sources, subjects, organizations, types, published_at):
+        articles, subject_ids, organization_ids = [], [], []
+        for number in range(first_number, first_number + size):
+            language = generator.choice(LANGUAGES)
+            date, precision = generator.date()
+            words = generator.random.randint(200, 500)
+            articles.append(
+                Article(
+                    title=f"Synthetic article {number}: {generator.text(language, 6).rstrip('.')}",
+                    slug=f"synthetic-article-{number}",
+                    source=generator.pick(sources, generator.source_weights)[0],
+                    item_type=generator.pick(types, generator.type_weights)[0],
+                    publication_date=date,
+                    date_precision=precision,
+                    language=language,
+                    summary=generator.text(language, 30),
+                    body=generator.text(language, words),
+                    status=Article.Status.PUBLISHED,
+                    published_at=published_at,
+                )
+            )
+            drawn_subjects = generator.pick(subjects, generator.subject_weights, k=3)[: 1 + number % 3]
+            subject_ids.append({subject.pk for subject in drawn_subjects})
+            organization_ids.append(
+                {o.pk for o in generator.pick(organizations, generator.organization_weights, k=number % 5)}
+            )
+        created = Article.objects.bulk_create(articles)
+        ArticleSubject.objects.bulk_create(
+            ArticleSubject(article_id=article.pk, subject_id=subject)
+            for article, chosen in zip(created, subject_ids, strict=True)
+            for subject in chosen
+        )
+        ArticleOrganization.objects.bulk_create(
+            ArticleOrganization(article_id=article.pk, organization_id=organization)
+            for article, chosen in zip(created, organization_ids, strict=True)
+            for organization in chosen
+        )
