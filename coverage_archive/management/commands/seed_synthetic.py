@@ -3,6 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from coverage_archive.models import (
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             subjects = self._terms(Subject, "Subject", options["subjects"])
             organizations = self._terms(Organization, "Organization", options["organizations"])
             types = self._terms(ItemType, "Type", 6)
-        start = Article.objects.filter(slug__startswith=f"{SYNTHETIC_SLUG_PREFIX}article-").count() + 1
+        start = self._next_article_number()
         published_at = timezone.now() - datetime.timedelta(days=1)
         began = time.monotonic()
         for offset in range(0, count, batch_size):
@@ -71,6 +72,18 @@ class Command(BaseCommand):
                 rate = done / max(time.monotonic() - began, 1e-9)
                 self.stdout.write(f"{done:>9,} / {count:,} articles ({rate:,.0f} a second)")
         self.stdout.write(self.style.SUCCESS(f"Added {count:,} synthetic articles."))
+
+    def _next_article_number(self):
+        """One past the highest N of the existing "synthetic-article-N" slugs."""
+        prefix = f"{SYNTHETIC_SLUG_PREFIX}article-"
+        last = (
+            Article.objects.filter(slug__regex=rf"^{prefix}[0-9]+$")
+            .annotate(length=Length("slug"))
+            .order_by("-length", "-slug")
+            .values_list("slug", flat=True)
+            .first()
+        )
+        return int(last.removeprefix(prefix)) + 1 if last else 1
 
     def _terms(self, model, kind, count, homepage=False):
         existing = {term.slug: term for term in model.objects.filter(slug__startswith=SYNTHETIC_SLUG_PREFIX)}
