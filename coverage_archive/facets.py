@@ -11,7 +11,8 @@ import datetime
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.db.models import Count
+from django.db import connection
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -21,7 +22,15 @@ from django.utils.translation import gettext_lazy
 
 from coverage_archive.dates import DatePrecision, PartialDate
 from coverage_archive.filters import ArticleFilterSet
-from coverage_archive.models import ArticleOrganization, ArticleSubject, Language
+from coverage_archive.models import (
+    ArticleOrganization,
+    ArticleSubject,
+    ItemType,
+    Language,
+    Organization,
+    Source,
+    Subject,
+)
 
 # Values shown per facet before "Show all".
 FACET_TOP = 8
@@ -152,32 +161,6 @@ class Facets:
     year_counts: dict[int, int]
 
 
-def _taxonomy_counts(queryset, field: str):
-    rows = (
-        queryset.order_by()
-        .values(f"{field}__slug", f"{field}__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", f"{field}__name")
-    )
-    return [(row[f"{field}__slug"], row[f"{field}__name"], row["n"]) for row in rows]
-
-
-def _linked_counts(link_model, field: str, articles):
-    rows = (
-        link_model.objects.filter(article__in=articles.order_by().values("pk"))
-        .values(f"{field}__slug", f"{field}__name")
-        .annotate(n=Count("article_id"))
-        .order_by("-n", f"{field}__name")
-    )
-    return [(row[f"{field}__slug"], row[f"{field}__name"], row["n"]) for row in rows]
-
-
-def _language_counts(queryset):
-    names = dict(Language.choices)
-    rows = queryset.order_by().values("language").annotate(n=Count("pk")).order_by("-n", "language")
-    return [(row["language"], str(names.get(row["language"], row["language"])), row["n"]) for row in rows]
-
-
 def _year_counts(queryset):
     rows = (
         queryset.order_by()
@@ -187,6 +170,76 @@ def _year_counts(queryset):
         .annotate(n=Count("pk"))
     )
     return {row["year"]: row["n"] for row in rows}
+
+
+# Each facet: the filters it ignores (its own), and how its values are grouped.
+FACET_FILTERS = {
+    "subject": ("subject",),
+    "source": ("source",),
+    "type": ("type",),
+    "organization": ("organization",),
+    "language": ("language",),
+    "year": ("date_from", "date_to"),
+}
+
+
+def _all_facet_counts(filterset: ArticleFilterSet) -> dict[str, list[tuple[str, str, int]]]:
+    """Every facet's counts in one query.
+
+    The candidate rows (published, matching the search) are read once into a
+    common table, each with a true/false column per chosen facet filter; each
+    facet then counts the rows that pass every flag but its own. Six separate
+    aggregations would each repeat the search and the scan.
+    """
+    conditions = filterset.conditions()
+    flags = {f"f_{name}": _as_boolean(condition) for name, condition in conditions.items()}
+    candidates = (
+        filterset.filter_queryset(filterset.queryset, exclude=ArticleFilterSet.FACET_FILTERS)
+        .order_by()
+        .annotate(year=ExtractYear("publication_date"), **flags)
+        .values("id", "source_id", "item_type_id", "language", "year", *flags)
+    )
+    sql, params = candidates.query.sql_with_params()
+
+    def passing(facet):
+        ignored = {f"f_{name}" for name in FACET_FILTERS[facet]}
+        checks = [f"c.{flag}" for flag in flags if flag not in ignored]
+        return " AND ".join(checks) or "1 = 1"
+
+    table = {model: connection.ops.quote_name(model._meta.db_table) for model in _TABLES}
+    parts = [
+        f"SELECT 'source', t.slug, t.name, COUNT(*) FROM c JOIN {table[Source]} t ON t.id = c.source_id "
+        f"WHERE {passing('source')} GROUP BY t.slug, t.name",
+        f"SELECT 'type', t.slug, t.name, COUNT(*) FROM c JOIN {table[ItemType]} t ON t.id = c.item_type_id "
+        f"WHERE {passing('type')} GROUP BY t.slug, t.name",
+        f"SELECT 'language', c.language, c.language, COUNT(*) FROM c WHERE {passing('language')} GROUP BY c.language",
+        f"SELECT 'year', CAST(c.year AS TEXT), CAST(c.year AS TEXT), COUNT(*) FROM c "
+        f"WHERE c.year IS NOT NULL AND {passing('year')} GROUP BY c.year",
+        f"SELECT 'subject', t.slug, t.name, COUNT(*) FROM c "
+        f"JOIN {table[ArticleSubject]} l ON l.article_id = c.id JOIN {table[Subject]} t ON t.id = l.subject_id "
+        f"WHERE {passing('subject')} GROUP BY t.slug, t.name",
+        f"SELECT 'organization', t.slug, t.name, COUNT(*) FROM c "
+        f"JOIN {table[ArticleOrganization]} l ON l.article_id = c.id "
+        f"JOIN {table[Organization]} t ON t.id = l.organization_id "
+        f"WHERE {passing('organization')} GROUP BY t.slug, t.name",
+    ]
+    counts: dict[str, list[tuple[str, str, int]]] = {facet: [] for facet in FACET_FILTERS}
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH c AS MATERIALIZED ({sql}) " + " UNION ALL ".join(parts), params)
+        for facet, value, label, n in cursor.fetchall():
+            counts[facet].append((value, label, n))
+    names = dict(Language.choices)
+    counts["language"] = [(code, str(names.get(code, code)), n) for code, _label, n in counts["language"]]
+    for facet in counts:
+        counts[facet].sort(key=lambda row: (-row[2], row[1]))
+    return counts
+
+
+_TABLES = (Source, ItemType, Subject, Organization, ArticleSubject, ArticleOrganization)
+
+
+def _as_boolean(condition):
+    return condition if isinstance(condition, Exists) else ExpressionWrapper(condition, output_field=BooleanField())
 
 
 FACET_TITLES = {
@@ -200,20 +253,8 @@ FACET_TITLES = {
 
 
 def compute_facets(filterset: ArticleFilterSet, query: ArchiveQuery, expand: str = "") -> Facets:
-    base = filterset.queryset
-    counts = {
-        "subject": _linked_counts(ArticleSubject, "subject", filterset.filter_queryset(base, exclude={"subject"})),
-        "source": _taxonomy_counts(filterset.filter_queryset(base, exclude={"source"}), "source"),
-        "type": _taxonomy_counts(filterset.filter_queryset(base, exclude={"type"}), "item_type"),
-        "organization": _linked_counts(
-            ArticleOrganization, "organization", filterset.filter_queryset(base, exclude={"organization"})
-        ),
-        "language": _language_counts(filterset.filter_queryset(base, exclude={"language"})),
-    }
-    year_counts = _year_counts(filterset.filter_queryset(base, exclude={"date_from", "date_to"}))
-    counts["year"] = [
-        (str(year), str(year), n) for year, n in sorted(year_counts.items(), key=lambda item: (-item[1], -item[0]))
-    ]
+    counts = _all_facet_counts(filterset)
+    year_counts = {int(year): n for year, _label, n in counts["year"]}
 
     # Every article has exactly one source, so the source facet also gives the total.
     chosen_sources = query.values("source")

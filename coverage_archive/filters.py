@@ -11,7 +11,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as filter_fields
 
@@ -144,7 +144,7 @@ class ArticleFilterSet(django_filters.FilterSet):
         label=_("Subjects"),
         queryset=Subject.objects.all(),
         to_field_name="slug",
-        method="filter_subjects",
+        method="filter_by_condition",
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Coverage in any of the chosen subjects."),
         error_messages={"invalid_choice": _("There is no subject “%(value)s” in the archive.")},
@@ -153,14 +153,15 @@ class ArticleFilterSet(django_filters.FilterSet):
         label=_("Source"),
         queryset=Source.objects.all(),
         to_field_name="slug",
+        method="filter_by_condition",
         empty_label=_("Any source"),
         error_messages={"invalid_choice": _("There is no source “%(value)s” in the archive.")},
     )
     type = SlugChoiceFilter(
         label=_("Type"),
-        field_name="item_type",
         queryset=ItemType.objects.all(),
         to_field_name="slug",
+        method="filter_by_condition",
         empty_label=_("Any type"),
         error_messages={"invalid_choice": _("There is no type “%(value)s” in the archive.")},
     )
@@ -168,20 +169,21 @@ class ArticleFilterSet(django_filters.FilterSet):
         label=_("Organization"),
         queryset=Organization.objects.all(),
         to_field_name="slug",
-        method="filter_organization",
+        method="filter_by_condition",
         empty_label=_("Any organization"),
         error_messages={"invalid_choice": _("There is no organization “%(value)s” in the archive.")},
     )
     language = django_filters.ChoiceFilter(
         label=_("Language"),
         choices=Language.choices,
+        method="filter_by_condition",
         empty_label=_("Any language"),
         error_messages={"invalid_choice": _("“%(value)s” is not one of the archive's languages.")},
     )
     date_from = PartialDateFilter(
-        label=_("From"), method="filter_date_from", help_text=_("YYYY, YYYY-MM or YYYY-MM-DD")
+        label=_("From"), method="filter_by_condition", help_text=_("YYYY, YYYY-MM or YYYY-MM-DD")
     )
-    date_to = PartialDateFilter(label=_("To"), method="filter_date_to", help_text=_("YYYY, YYYY-MM or YYYY-MM-DD"))
+    date_to = PartialDateFilter(label=_("To"), method="filter_by_condition", help_text=_("YYYY, YYYY-MM or YYYY-MM-DD"))
     sort = django_filters.ChoiceFilter(
         label=_("Sort"),
         choices=SortOrder.CHOICES,
@@ -200,40 +202,59 @@ class ArticleFilterSet(django_filters.FilterSet):
             return queryset  # only spaces or punctuation: nothing to look for
         return search.search(queryset, value)
 
-    def filter_subjects(self, queryset, name, subjects):
-        if not subjects:  # an empty choice arrives as an empty queryset, not None
+    # The taxonomy, language and date filters, each stated once as a condition:
+    # filter_by_condition applies it, and the facet counts use the same
+    # conditions to count each facet under the *other* filters in one pass.
+    FACET_FILTERS = ("subject", "source", "type", "organization", "language", "date_from", "date_to")
+
+    def filter_by_condition(self, queryset, name, value):
+        if name == "subject" and not value:  # no subject chosen arrives as an empty queryset
             return queryset
-        # A subquery rather than a join, so an article in two chosen subjects is listed once.
-        links = ArticleSubject.objects.filter(subject__in=subjects).values("article_id")
-        return queryset.filter(pk__in=links)
+        return queryset.filter(self.condition(name, value))
 
-    def filter_organization(self, queryset, name, organization):
-        links = ArticleOrganization.objects.filter(organization=organization).values("article_id")
-        return queryset.filter(pk__in=links)
+    def conditions(self) -> dict:
+        """The condition of each facet filter the reader chose, by parameter name."""
+        cleaned = self.form.cleaned_data
+        return {
+            name: self.condition(name, cleaned[name])
+            for name in self.FACET_FILTERS
+            if cleaned.get(name) not in (None, "") and (name != "subject" or cleaned[name])
+        }
 
-    def filter_date_from(self, queryset, name, bound: PartialDate):
-        """Articles whose own period ends on or after the bound's first day.
-
-        An article known to the month overlaps if its month is the bound's month
-        or later, whatever day the bound names; likewise for years. Articles of
-        unknown date match no date condition, so date filters leave them out.
-        """
-        start = bound.start
-        return queryset.filter(
-            Q(date_precision=DatePrecision.DAY, publication_date__gte=start)
-            | Q(date_precision=DatePrecision.MONTH, publication_date__gte=start.replace(day=1))
-            | Q(date_precision=DatePrecision.YEAR, publication_date__gte=start.replace(month=1, day=1))
-        )
-
-    def filter_date_to(self, queryset, name, bound: PartialDate):
-        """Articles whose own period starts on or before the bound's last day."""
-        end = bound.end
-        month_end = PartialDate(end.replace(day=1), DatePrecision.MONTH).end
-        return queryset.filter(
-            Q(date_precision=DatePrecision.DAY, publication_date__lte=end)
-            | Q(date_precision=DatePrecision.MONTH, publication_date__lte=month_end)
-            | Q(date_precision=DatePrecision.YEAR, publication_date__lte=end.replace(month=12, day=31))
-        )
+    @staticmethod
+    def condition(name, value):
+        if name == "subject":
+            # Any of the chosen subjects; EXISTS, so an article in two is listed once.
+            return Exists(ArticleSubject.objects.filter(article_id=OuterRef("pk"), subject__in=value))
+        if name == "organization":
+            return Exists(ArticleOrganization.objects.filter(article_id=OuterRef("pk"), organization=value))
+        if name == "source":
+            return Q(source=value)
+        if name == "type":
+            return Q(item_type=value)
+        if name == "language":
+            return Q(language=value)
+        if name == "date_from":
+            # The article's own period ends on or after the bound's first day. An
+            # article known to the month overlaps if its month is the bound's month
+            # or later, whatever day the bound names; likewise for years. Articles
+            # of unknown date match no date condition, so date filters leave them out.
+            start = value.start
+            return (
+                Q(date_precision=DatePrecision.DAY, publication_date__gte=start)
+                | Q(date_precision=DatePrecision.MONTH, publication_date__gte=start.replace(day=1))
+                | Q(date_precision=DatePrecision.YEAR, publication_date__gte=start.replace(month=1, day=1))
+            )
+        if name == "date_to":
+            # The article's own period starts on or before the bound's last day.
+            end = value.end
+            month_end = PartialDate(end.replace(day=1), DatePrecision.MONTH).end
+            return (
+                Q(date_precision=DatePrecision.DAY, publication_date__lte=end)
+                | Q(date_precision=DatePrecision.MONTH, publication_date__lte=month_end)
+                | Q(date_precision=DatePrecision.YEAR, publication_date__lte=end.replace(month=12, day=31))
+            )
+        raise ValueError(f"{name} is not a facet filter")
 
     @property
     def search_text(self) -> str:
