@@ -8,17 +8,20 @@ of them).
 """
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from coverage_archive.dates import DatePrecision, PartialDate
 from coverage_archive.filters import ArticleFilterSet
@@ -252,8 +255,28 @@ FACET_TITLES = {
 }
 
 
+def _cached_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery):
+    """The facet counts, kept for settings.FACET_CACHE_SECONDS per set of filters.
+
+    Counts are the costly part of a large archive's page and change only when
+    coverage does, so a short-lived copy (in Redis when several app instances
+    share REDIS_URL) serves every reader of the same view. The results list
+    itself is always live; its total may lag an edit by those seconds.
+    """
+    seconds = settings.FACET_CACHE_SECONDS
+    if not seconds:
+        return _all_facet_counts(filterset)
+    filters = urlencode([(name, value) for name, value in query.params if name != "sort"])
+    key = "facets:v1:" + hashlib.sha256(f"{get_language()}?{filters}".encode()).hexdigest()
+    counts = cache.get(key)
+    if counts is None:
+        counts = _all_facet_counts(filterset)
+        cache.set(key, counts, seconds)
+    return counts
+
+
 def compute_facets(filterset: ArticleFilterSet, query: ArchiveQuery, expand: str = "") -> Facets:
-    counts = _all_facet_counts(filterset)
+    counts = _cached_facet_counts(filterset, query)
     year_counts = {int(year): n for year, _label, n in counts["year"]}
 
     # Every article has exactly one source, so the source facet also gives the total.

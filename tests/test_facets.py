@@ -200,3 +200,24 @@ def test_the_result_range_reads_showing_from_to_of_total(reader, settings):
     for _ in range(45):
         ArticleFactory()
     assert "Showing 21–40 of 45 articles" in reader.get(ARCHIVE, {"page": 2}).text
+
+
+def test_facet_counts_are_reused_for_the_same_filters_when_caching_is_on(reader, archive, settings):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.FACET_CACHE_SECONDS = 60
+    cache.clear()
+    params = {"subject": archive["organizing"].slug}
+    with CaptureQueriesContext(connection) as first:
+        first_response = reader.get(ARCHIVE, params)
+    with CaptureQueriesContext(connection) as second:
+        second_response = reader.get(ARCHIVE, {**params, "sort": "title", "page": 1})
+    assert len(second) == len(first) - 1  # the facet query is not repeated
+    assert counts(second_response, "source") == counts(first_response, "source")
+    assert second_response.context["paginator"].count == 4
+    with CaptureQueriesContext(connection) as other_filters:
+        reader.get(ARCHIVE, {"language": "es"})
+    assert any("WITH c AS" in query["sql"] for query in other_filters.captured_queries)
+    cache.clear()
