@@ -126,10 +126,18 @@ CREATE TRIGGER organization_renamed
 -- The full-text filter: search_vector @@ query.
 CREATE INDEX article_search_vector_gin ON coverage_archive_article USING gin (search_vector);
 
+-- The public listing's default order, newest first with undated pieces last
+-- (ArticleQuerySet.newest_first), walked in order so a page reads 20 rows, not
+-- all of them: also related coverage on the article page. PostgreSQL only:
+-- SQLite cannot put NULLS LAST in an index.
+CREATE INDEX article_published_newest_idx ON coverage_archive_article
+    (publication_date DESC NULLS LAST, id DESC) WHERE status = 'published';
+
 UPDATE coverage_archive_article a SET search_vector = kyr_article_search_vector(a);
 """
 
 POSTGRESQL_UNINSTALL = r"""
+DROP INDEX IF EXISTS article_published_newest_idx;
 DROP INDEX IF EXISTS article_search_vector_gin;
 DROP TRIGGER IF EXISTS organization_renamed ON coverage_archive_organization;
 DROP TRIGGER IF EXISTS source_renamed ON coverage_archive_source;
