@@ -1,5 +1,9 @@
 """The archive's domain: coverage (articles) and the taxonomies that organise it."""
 
+import datetime
+import uuid
+
+import simple_history
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
@@ -9,6 +13,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from coverage_archive.dates import DatePrecision, PartialDate
 from coverage_archive.urlnorm import normalize_url
@@ -51,6 +56,9 @@ class TaxonomyTerm(models.Model):
     description = models.TextField(
         _("description"), blank=True, help_text=_("Optional; shown at the top of the term's page.")
     )
+
+    # Who changed what and when, for each concrete term model (Source, Subject, …).
+    history = HistoricalRecords(inherit=True)
 
     # The URL name of the term's page, set by each concrete model.
     detail_route: str
@@ -128,6 +136,15 @@ class ArticleQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published_condition())
 
+    def with_original_url(self, url: str):
+        """Articles whose original URL is the same link as ``url`` (compared in normalised form)."""
+        normalized = normalize_url(url)
+        return self.with_normalized_urls([normalized]) if normalized else self.none()
+
+    def with_normalized_urls(self, normalized_urls):
+        # Repeating the unique index's condition lets SQLite and PostgreSQL use that (partial) index.
+        return self.filter(original_url_normalized__in=normalized_urls).exclude(original_url_normalized="")
+
     def for_listing(self):
         """Everything a result row shows, in a constant number of queries."""
         return self.select_related("source", "item_type").prefetch_related(
@@ -151,6 +168,8 @@ class Article(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
+        # Removed at the request of someone it concerns: the page answers 410 Gone.
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     title = models.CharField(_("title"), max_length=300)
     slug = models.SlugField(
@@ -239,10 +258,15 @@ class Article(models.Model):
     )
 
     objects = ArticleQuerySet.as_manager()
+    # `Article.history` (every change) is registered below the link models it records.
 
     class Meta:
         verbose_name = _("article")
         verbose_name_plural = _("articles")
+        permissions = [
+            ("publish_article", _("Can publish, unpublish and withdraw articles")),
+            ("import_article", _("Can import articles from a CSV file")),
+        ]
         ordering = [F("publication_date").desc(nulls_last=True), "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -291,10 +315,25 @@ class Article(models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "original_url" in update_fields:
             kwargs["update_fields"] = {*update_fields, "original_url_normalized"}
+        # Links readers saved must keep working when a published article's slug
+        # changes, whichever way it changes (the form, a history revert, code), so
+        # the old slug is recorded in the same write.
+        replaced_slug = self._replaced_public_slug()
         super().save(*args, **kwargs)
+        if replaced_slug:
+            FormerSlug.remember(replaced_slug, self)
 
     def get_absolute_url(self):
         return reverse("coverage_archive:article", kwargs={"slug": self.slug})
+
+    def _replaced_public_slug(self) -> str | None:
+        """The slug this save replaces, if the article has ever been published under it."""
+        if self._state.adding or self.pk is None:
+            return None
+        stored = Article.objects.filter(pk=self.pk).values_list("slug", "published_at").first()
+        if stored is None or stored[0] == self.slug or stored[1] is None:
+            return None
+        return stored[0]
 
     def is_public(self) -> bool:
         """Whether readers can see this article now (asks the database, which holds the rule)."""
@@ -313,16 +352,17 @@ class Article(models.Model):
 
     def clean(self):
         super().clean()
-        normalized = normalize_url(self.original_url)
-        if normalized:
-            existing = Article.objects.filter(original_url_normalized=normalized).exclude(pk=self.pk).first()
-            if existing is not None:
-                raise ValidationError(
-                    {
-                        "original_url": _("This original URL is already in the archive as “%(title)s”.")
-                        % {"title": existing.title}
-                    }
-                )
+        existing = Article.objects.with_original_url(self.original_url).exclude(pk=self.pk).first()
+        if existing is not None:
+            raise ValidationError(
+                {
+                    "original_url": ValidationError(
+                        _("This original URL is already in the archive as “%(title)s”."),
+                        code="duplicate_original_url",
+                        params={"title": existing.title, "pk": existing.pk},
+                    )
+                }
+            )
 
 
 class ArticleSubject(models.Model):
@@ -365,3 +405,80 @@ class ArticleOrganization(models.Model):
 
     def __str__(self):
         return f"{self.article} — {self.organization}"
+
+
+# Every change to an article, with its subjects and organizations as they were
+# (registered here because the link models must exist first). The search columns
+# are derived by the database and would only bloat each entry.
+simple_history.register(
+    Article, excluded_fields=["search_vector", "search_text"], m2m_fields=["subjects", "organizations"]
+)
+
+
+class FormerSlug(models.Model):
+    """A slug a published article used to have: its old address redirects to the current one."""
+
+    slug = models.SlugField(_("former slug"), max_length=200, unique=True)
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="former_slugs", verbose_name=_("article")
+    )
+    replaced_at = models.DateTimeField(_("replaced"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("former slug")
+        verbose_name_plural = _("former slugs")
+        ordering = ["slug", "pk"]
+
+    def __str__(self):
+        return f"{self.slug} → {self.article.slug}"
+
+    def get_absolute_url(self):
+        return reverse("coverage_archive:article", kwargs={"slug": self.slug})
+
+    @classmethod
+    def remember(cls, slug: str, article: Article) -> None:
+        """Send ``slug`` to ``article`` from now on; the latest article to give it up wins."""
+        cls.objects.update_or_create(slug=slug, defaults={"article": article, "replaced_at": timezone.now()})
+        # An article renamed back to an old slug answers at it again, so no redirect is needed.
+        cls.objects.filter(article=article, slug=article.slug).delete()
+
+
+class ImportPreviewQuerySet(models.QuerySet):
+    def expired(self):
+        return self.filter(created_at__lt=timezone.now() - ImportPreview.LIFETIME)
+
+
+class ImportPreview(models.Model):
+    """A CSV file an editor uploaded in the admin, kept until they apply it.
+
+    In the database rather than on one server's disk, so the preview and the
+    apply may be served by different app instances. Deleted once applied, and
+    after LIFETIME.
+    """
+
+    LIFETIME = datetime.timedelta(hours=6)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("uploaded by")
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    text = models.TextField(_("file contents"))
+    create_terms = models.BooleanField(_("create new terms"), default=False)
+    # The counts the editor was shown, to notice on apply that the archive changed meanwhile.
+    summary = models.JSONField(_("summary"), default=dict)
+
+    objects = ImportPreviewQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import preview")
+        verbose_name_plural = _("import previews")
+        ordering = ["created_at", "pk"]
+        default_permissions = ()
+
+    def __str__(self):
+        return self.file_name
+
+    def get_absolute_url(self):
+        return reverse("admin:coverage_archive_article_import_preview", kwargs={"preview_id": self.pk})

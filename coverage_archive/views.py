@@ -144,10 +144,17 @@ def taxonomy_index(request, taxonomy: Taxonomy):
 
 @require_safe
 def article_detail(request, slug):
-    article = get_object_or_404(
-        Article.objects.published().select_related("source", "item_type").prefetch_related("subjects", "organizations"),
-        slug=slug,
-    )
+    # Imported here so this view's editorial rules stay in their own module.
+    from coverage_archive.publishing import answer_for_unpublished, article_to_preview, mark_as_preview
+
+    articles = Article.objects.select_related("source", "item_type").prefetch_related("subjects", "organizations")
+    try:
+        article, preview = articles.published().get(slug=slug), False
+    except Article.DoesNotExist:
+        # Staff may preview a draft; readers get 301 (renamed), 410 (withdrawn) or 404.
+        article, preview = article_to_preview(request, articles, slug), True
+        if article is None:
+            return answer_for_unpublished(request, slug)
     subject_ids = [subject.pk for subject in article.subjects.all()]
     related = (
         Article.objects.published()
@@ -156,11 +163,12 @@ def article_detail(request, slug):
         .select_related("source")
         .newest_first()[:RELATED_COVERAGE_LIMIT]
     )
-    return render(
+    response = render(
         request,
         "coverage_archive/article_detail.html",
-        {"article": article, "related": related, "subjects_taxonomy": SUBJECTS},
+        {"article": article, "related": related, "subjects_taxonomy": SUBJECTS, "preview": preview},
     )
+    return mark_as_preview(response) if preview else response
 
 
 def bad_request(request, exception):

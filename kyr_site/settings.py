@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_filters",
+    # Change history of coverage and taxonomy (who, when, what), with revert in the admin.
+    "simple_history",
     "coverage_archive",
 ]
 
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "coverage_archive.middleware.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Lets history entries name the editor behind a change made outside a form (deletes, actions).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -321,8 +321,9 @@ def test_an_original_url_already_archived_is_refused_naming_the_existing_article
 
     assert response.status_code == 200
     message = "This original URL is already in the archive as “Synthetic first copy”."
-    assert form_errors(response)["original_url"] == [message]
-    assert message in response.content.decode()
+    link = f'<a href="/admin/coverage_archive/article/{existing.pk}/change/">Open the existing article</a>'
+    assert form_errors(response)["original_url"] == [f"{message} {link}"]
+    assert f"{message} {link}" in response.content.decode()  # a working link, not escaped text
     assert list(Article.objects.all()) == [existing]
 
 
