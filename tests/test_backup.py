@@ -1,0 +1,186 @@
+"""Backup and restore: export_archive → a new database → import_archive → export_archive is byte-identical."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from coverage_archive.backup import FORMAT, VERSION, BackupError, export_archive, import_archive
+from coverage_archive.models import Article, FormerSlug
+from tests.csv_files import csv_bytes, synthetic_row
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def rich_archive(seed, tmp_path, client):
+    """The seed, the example import, edits through the admin, a withdrawal, a renamed article and accounts."""
+    editor = UserFactory(username="synthetic-editor", first_name="Synthetic", email="editor@example.org", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    example = settings.BASE_DIR / "fixtures" / "import-example.csv"
+    call_command("import_coverage", str(example), "--create-terms", "--user", editor.username, verbosity=0)
+    client.force_login(editor)
+    drafts = list(Article.objects.filter(status=Article.Status.DRAFT).order_by("pk"))
+    client.post("/admin/coverage_archive/article/", {"action": "publish", "_selected_action": [drafts[0].pk]})
+    client.post("/admin/coverage_archive/article/", {"action": "withdraw", "_selected_action": [drafts[1].pk]})
+    renamed = Article.objects.get(pk=drafts[0].pk)
+    renamed.slug = "synthetic-renamed-article"
+    renamed.save()
+    path = tmp_path / "more.csv"
+    path.write_bytes(csv_bytes([synthetic_row(n, body="Línea «uno»\r\n\r\n=SUM(A1)") for n in (1, 10, 11, 12)]))
+    call_command("import_coverage", str(path), "--create-terms", verbosity=0)
+    assert FormerSlug.objects.exists()
+    return editor
+
+
+def export_text() -> str:
+    stream = io.StringIO()
+    export_archive(stream)
+    return stream.getvalue()
+
+
+def test_the_export_is_deterministic_and_holds_no_export_time(rich_archive):
+    first, second = export_text(), export_text()
+
+    assert first == second
+    header = json.loads(first.splitlines()[0])
+    assert header["format"] == FORMAT and header["version"] == VERSION
+    assert set(header) == {"format", "version", "models"}
+
+
+def test_the_export_holds_everything_but_derived_columns_and_passwords(rich_archive):
+    records = [json.loads(line) for line in export_text().splitlines()[1:]]
+    by_model = {}
+    for record in records:
+        by_model.setdefault(record["model"], []).append(record["fields"])
+
+    assert len(by_model["coverage_archive.article"]) == Article.objects.count()
+    assert len(by_model["coverage_archive.historicalarticle"]) == Article.history.count()
+    assert by_model["coverage_archive.formerslug"][0]["slug"]
+    article = by_model["coverage_archive.article"][0]
+    assert not {"search_text", "search_vector", "original_url_normalized"} & set(article)
+    users = {user["username"]: user for user in by_model["auth.user"]}
+    assert users["synthetic-editor"]["groups"] == ["Editors"]
+    assert "password" not in users["synthetic-editor"]
+
+
+def test_restoring_into_a_database_that_is_not_empty_is_refused(rich_archive):
+    with pytest.raises(BackupError, match="Restore needs an empty archive"):
+        import_archive(io.StringIO(export_text()))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "its first line is not the backup's header"),
+        ("title,source\n", "its first line is not the backup's header"),
+        ('{"format": "something-else"}\n', "This is not an archive backup"),
+        (json.dumps({"format": FORMAT, "version": 99}) + "\n", "This backup has version 99"),
+        (json.dumps({"format": FORMAT, "version": VERSION, "models": {}}) + "\n", "whose data differs"),
+    ],
+)
+def test_a_file_that_is_not_a_backup_is_refused(db, tmp_path, content, message):
+    path = tmp_path / "backup.jsonl"
+    path.write_text(content)
+
+    with pytest.raises(CommandError, match=message):
+        call_command("import_archive", str(path), verbosity=0)
+
+
+def test_a_damaged_line_is_reported_with_its_number(db):
+    header = export_text().splitlines(keepends=True)[0]
+
+    with pytest.raises(BackupError, match="Line 3 of the backup is damaged"):
+        import_archive(
+            io.StringIO(
+                header + '{"model": "auth.group", "fields": {"name": "Synthetic", "permissions": []}}\n' + "{not json\n"
+            )
+        )
+
+    assert not Group.objects.filter(name="Synthetic").exists()  # all or nothing
+
+
+# --- The round trip through real commands and fresh databases -----------------------------------
+
+
+def manage(database_url, *args):
+    environment = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+class FreshDatabase:
+    """A new, migrated database of either kind, dropped afterwards."""
+
+    def __init__(self, vendor, tmp_path, name):
+        self.vendor = vendor
+        if vendor == "sqlite":
+            self.url = f"sqlite:///{tmp_path / (name + '.sqlite3')}"
+        else:
+            base = connection.settings_dict
+            self.name = f"{base['NAME']}_{name}"[:63]
+            self.admin = {"dbname": "postgres", "host": base["HOST"], "port": base["PORT"] or 5432}
+            self.admin.update({key: base[key.upper()] for key in ("user", "password") if base.get(key.upper())})
+            credentials = base["USER"] + (f":{base['PASSWORD']}" if base.get("PASSWORD") else "")
+            self.url = f"postgres://{credentials}@{base['HOST']}:{base['PORT'] or 5432}/{self.name}"
+
+    def _postgres(self, statement):
+        import psycopg
+
+        with psycopg.connect(**self.admin, autocommit=True) as admin:
+            admin.execute(statement)
+
+    def __enter__(self):
+        if self.vendor == "postgresql":
+            self._postgres(f'DROP DATABASE IF EXISTS "{self.name}"')
+            self._postgres(f'CREATE DATABASE "{self.name}"')
+        manage(self.url, "migrate", "--noinput", "--verbosity", "0")
+        return self
+
+    def __exit__(self, *exc):
+        if self.vendor == "postgresql":
+            self._postgres(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+    def restore_and_export(self, backup, out):
+        manage(self.url, "import_archive", str(backup), "--verbosity", "0")
+        manage(self.url, "export_archive", str(out), "--verbosity", "0")
+        return out.read_bytes()
+
+
+def targets():
+    # PostgreSQL targets when this run is on PostgreSQL (make test runs the suite on both).
+    return ["sqlite", "postgresql"] if connection.vendor == "postgresql" else ["sqlite"]
+
+
+def test_export_restore_export_is_byte_identical_across_databases(rich_archive, tmp_path):
+    original = tmp_path / "original.jsonl"
+    call_command("export_archive", str(original), verbosity=0)
+    expected = original.read_bytes()
+
+    # The test database (SQLite or PostgreSQL) → each kind of fresh database → back, chained, so a
+    # PostgreSQL run also crosses SQLite → PostgreSQL.
+    current = original
+    for step, vendor in enumerate([*targets(), *targets()[1:]]):
+        with FreshDatabase(vendor, tmp_path, f"restore{step}") as database:
+            out = tmp_path / f"step{step}-{vendor}.jsonl"
+            assert database.restore_and_export(current, out) == expected, f"{vendor} changed the backup"
+            # The sequences moved past the restored ids: new coverage gets fresh ones.
+            more = tmp_path / "new.csv"
+            more.write_bytes(csv_bytes([synthetic_row(900)]))
+            manage(database.url, "import_coverage", str(more), "--create-terms", "--verbosity", "0")
+        current = out
