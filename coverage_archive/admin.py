@@ -462,6 +462,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
                 to_update=plan.to_update[:shown],
                 more_to_update=max(len(plan.to_update) - shown, 0),
                 new_terms=[(model._meta.verbose_name, names) for model, names in plan.new_terms.items()],
+                unknown_terms=[(model._meta.verbose_name, names) for model, names in plan.unknown_terms.items()],
             ),
         )
 

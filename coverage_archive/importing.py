@@ -141,6 +141,7 @@ class ImportPlan:
     unchanged: list = field(default_factory=list)
     errors: list = field(default_factory=list)
     new_terms: dict = field(default_factory=dict)  # model → [names]
+    unknown_terms: dict = field(default_factory=dict)  # model → [names], when not creating terms
 
     @property
     def is_valid(self) -> bool:
@@ -314,6 +315,9 @@ class _Checker:
     def term(self, row, line, column, name):
         term = self.terms[column].find(name)
         if term is None:
+            unknown = self.plan.unknown_terms.setdefault(self.terms[column].model, [])
+            if name.casefold() not in {known.casefold() for known in unknown}:
+                unknown.append(name)
             label = {"source": "source", "type": "type", "subjects": "subject", "organizations": "organization"}[column]
             self.error(
                 row,

@@ -185,3 +185,13 @@ def test_staff_who_may_not_publish_may_import_drafts_only(client, db):
     response = upload(client, csv_bytes([synthetic_row(1, status="published"), synthetic_row(2, status="draft")]))
 
     assert [(error.row, error.column) for error in response.context["errors"]] == [(2, "status")]
+
+
+def test_names_the_archive_does_not_know_are_summed_up_once(group_editor):
+    rows = [synthetic_row(1), synthetic_row(41)]  # both name Synthetic Source 1
+
+    response = upload(group_editor, csv_bytes(rows), create_terms=False)
+
+    unknown = dict(response.context["unknown_terms"])
+    assert unknown["source"] == ["Synthetic Source 1"]
+    assert "upload the file again with “Create new terms” ticked" in response.content.decode()

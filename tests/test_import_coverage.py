@@ -316,6 +316,8 @@ def test_one_bad_row_means_nothing_is_written_and_every_bad_row_is_listed(tmp_pa
         "archive. Check the spelling, add it in the admin first, or import with “create new terms” to add it.",
         "clippings.csv: Row 6 (line 14 of the file), column “subjects”: At least one subject is required "
         "(separate several with “;”).",
+        "Unknown sources: Synthetic Nowhere.",
+        "Correct any misspelt name, or add --create-terms if they are all new.",
     ]
 
 
@@ -373,3 +375,12 @@ def test_the_column_list_is_the_documented_one():
         "title", "source", "type", "subjects", "organizations", "date", "language", "byline", "summary", "body",
         "original_url", "archived_url", "status", "note",
     )  # fmt: skip
+
+
+def test_unknown_names_are_summed_up_after_the_row_errors(tmp_path, db, capsys):
+    with pytest.raises(CommandError):
+        run(write(tmp_path, csv_bytes(rows(7, 47))))
+
+    errors = capsys.readouterr().err
+    assert "Unknown sources: Synthetic Source 7.\n" in errors
+    assert "add --create-terms if they are all new" in errors

@@ -66,6 +66,10 @@ class Command(BaseCommand):
                 self.stderr.write(f"{file.name}: {error}")
             if len(plan.errors) > MAX_ERRORS_SHOWN:
                 self.stderr.write(f"… and {len(plan.errors) - MAX_ERRORS_SHOWN:,} more.")
+            for model, names in plan.unknown_terms.items():
+                self.stderr.write(f"Unknown {model._meta.verbose_name_plural}: {', '.join(names)}.")
+            if plan.unknown_terms:
+                self.stderr.write("Correct any misspelt name, or add --create-terms if they are all new.")
             raise CommandError(
                 f"{len(plan.errors):,} problem{'s' if len(plan.errors) != 1 else ''} in {summary['rows']:,} rows: "
                 "nothing was imported. Fix the rows listed and import the file again."
