@@ -124,6 +124,7 @@ class PlannedRow:
     subjects: list | None  # Terms, or None when the file has no such column
     organizations: list | None
     article: Article | None = None  # the existing article it updates
+    normalized_url: str = ""
     changes: list = field(default_factory=list)  # the fields an update changes
 
     @property
@@ -443,7 +444,7 @@ def _match_existing(checker: _Checker, planned: list):
 
     first_row_of = {}
     for row in planned:
-        normalized = normalized_urls[row.row]
+        normalized = row.normalized_url = normalized_urls[row.row]
         if normalized:
             key, article, same = ("url", normalized), by_url.get(normalized), "the same original URL"
         else:
@@ -688,7 +689,7 @@ def apply_plan(plan: ImportPlan, *, user=None, progress: Callable | None = None)
             updated_by=user,
             **values,
         )
-        article.original_url_normalized = normalize_url(article.original_url)
+        article.original_url_normalized = row.normalized_url  # normalize_url(), computed while checking
         articles.append(article)
     for index, batch in enumerate(_batches(articles), start=1):
         Article.objects.bulk_create(batch)
@@ -725,7 +726,7 @@ def apply_plan(plan: ImportPlan, *, user=None, progress: Callable | None = None)
             else:
                 setattr(article, name, row.values[name])
                 if name == "original_url":
-                    article.original_url_normalized = normalize_url(article.original_url)
+                    article.original_url_normalized = row.normalized_url
                     update_fields.add("original_url_normalized")
             update_fields.add(name)
         article.updated_at = now
