@@ -196,6 +196,24 @@ class ArticleFilterSet(django_filters.FilterSet):
         form = ArchiveFilterForm
         fields = []  # every filter is declared above
 
+    @classmethod
+    def from_request(cls, request, queryset, fixed_filters=None, **overrides):
+        """The filters a page, feed or export was asked for, read the same way everywhere.
+
+        An overlong search is cut to MAX_QUERY_LENGTH (``query_was_cut`` says so);
+        ``fixed_filters`` pin a term page's own term; ``overrides`` replace a
+        parameter (the feed's order).
+        """
+        data = request.GET.copy()
+        query_was_cut = len(data.get("q", "")) > MAX_QUERY_LENGTH
+        if query_was_cut:
+            data["q"] = data["q"][:MAX_QUERY_LENGTH]
+        for name, value in {**(fixed_filters or {}), **overrides}.items():
+            data.setlist(name, [value])
+        filterset = cls(data, queryset=queryset)
+        filterset.query_was_cut = query_was_cut
+        return filterset
+
     def filter_text(self, queryset, name, value):
         """Full-text search on PostgreSQL, folded-text search on SQLite (coverage_archive.search)."""
         if not search.has_words(value):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coverage_archive import views
+from coverage_archive import feeds, views
 from coverage_archive.taxonomies import TAXONOMIES
 
 app_name = "coverage_archive"
@@ -8,6 +8,10 @@ app_name = "coverage_archive"
 urlpatterns = [
     path("", views.home, name="home"),
     path("coverage/", views.archive, name="archive"),
+    # Fixed names under /coverage/ come before the article pattern; models.RESERVED_ARTICLE_SLUGS keeps them free.
+    path("coverage/feed/", feeds.ArchiveFeed(), name="feed"),
+    path("coverage/export.csv", views.export, {"file_format": "csv"}, name="export_csv"),
+    path("coverage/export.json", views.export, {"file_format": "json"}, name="export_json"),
     path("coverage/<slug:slug>/", views.article_detail, name="article"),
 ]
 
@@ -15,4 +19,10 @@ for taxonomy in TAXONOMIES:
     urlpatterns += [
         path(f"{taxonomy.path}/", views.taxonomy_index, {"taxonomy": taxonomy}, name=taxonomy.path),
         path(f"{taxonomy.path}/<slug:slug>/", views.term_detail, {"taxonomy": taxonomy}, name=taxonomy.key),
+        path(
+            f"{taxonomy.path}/<slug:slug>/feed/",
+            feeds.ArchiveFeed(),
+            {"taxonomy": taxonomy},
+            name=f"{taxonomy.key}_feed",
+        ),
     ]

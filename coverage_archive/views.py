@@ -1,12 +1,18 @@
 """Public pages. Thin function views; the rules live in querysets and the FilterSet."""
 
+import datetime
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from coverage_archive import search
+from coverage_archive import exports, search
 from coverage_archive.facets import ArchiveQuery, active_filter_chips, compute_facets, coverage_chart
+from coverage_archive.feeds import filters_error_response
 from coverage_archive.filters import MAX_QUERY_LENGTH, ArticleFilterSet, SortOrder
 from coverage_archive.models import Article, ArticleSubject
 from coverage_archive.taxonomies import SUBJECTS, TAXONOMIES, Taxonomy
@@ -28,20 +34,15 @@ def home(request):
 
 def _render_archive(request, template, context, fixed_filters=None):
     """The archive page, optionally pre-filtered on one term (the term pages)."""
-    data = request.GET.copy()
-    query_was_cut = len(data.get("q", "")) > MAX_QUERY_LENGTH
-    if query_was_cut:
-        data["q"] = data["q"][:MAX_QUERY_LENGTH]
-    for name, value in (fixed_filters or {}).items():
-        data.setlist(name, [value])
-    filterset = ArticleFilterSet(data, queryset=Article.objects.published().for_listing())
+    filterset = ArticleFilterSet.from_request(request, Article.objects.published().for_listing(), fixed_filters)
+    q = filterset.data.get("q", "")
     context.update(
         {
             "filter": filterset,
             "form": filterset.form,
-            "query_was_cut": query_was_cut,
+            "query_was_cut": filterset.query_was_cut,
             "query_limit": MAX_QUERY_LENGTH,
-            "query_has_no_words": bool(data.get("q", "").strip()) and not search.has_words(data["q"]),
+            "query_has_no_words": bool(q.strip()) and not search.has_words(q),
         }
     )
     if not filterset.is_valid():
@@ -72,9 +73,29 @@ def _render_archive(request, template, context, fixed_filters=None):
             "chips": active_filter_chips(query),
             "chart": coverage_chart(filterset, query, facets),
             "sort_links": _sort_links(request, filterset),
+            **_feed_and_export_links(query, fixed_filters),
         }
     )
     return render(request, template, context)
+
+
+def _feed_and_export_links(query: ArchiveQuery, fixed_filters) -> dict:
+    """The feed and exports of exactly these results; a term page's feed is the term's own."""
+    fixed = (fixed_filters or {}).items()
+    feed_params = urlencode(
+        [(name, value) for name, value in query.params if name != "sort" and (name, value) not in fixed]
+    )
+    if fixed_filters:
+        key, slug = next(iter(fixed))
+        feed = reverse(f"coverage_archive:{key}_feed", kwargs={"slug": slug})
+    else:
+        feed = reverse("coverage_archive:feed")
+    every = urlencode(query.params)
+    return {
+        "feed_url": f"{feed}?{feed_params}" if feed_params else feed,
+        "export_csv_url": reverse("coverage_archive:export_csv") + (f"?{every}" if every else ""),
+        "export_json_url": reverse("coverage_archive:export_json") + (f"?{every}" if every else ""),
+    }
 
 
 class CountedPaginator(Paginator):
@@ -122,6 +143,29 @@ def nearest_page_number(value):
 @require_safe
 def archive(request):
     return _render_archive(request, "coverage_archive/archive.html", {})
+
+
+EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", exports.csv_lines),
+    "json": ("application/json", exports.json_chunks),
+}
+
+
+@require_safe
+def export(request, file_format):
+    """The archive page's results (all of them, in its order) as CSV or JSON, streamed."""
+    filterset = ArticleFilterSet.from_request(request, Article.objects.published().for_export())
+    if not filterset.is_valid():
+        return filters_error_response(filterset.form.errors)
+    content_type, render_rows = EXPORT_FORMATS[file_format]
+    rows = render_rows(filterset.qs) if file_format == "csv" else render_rows(filterset.qs, request)
+    response = StreamingHttpResponse(rows, content_type=content_type)
+    filename = f"know-your-rights-coverage-{datetime.date.today().isoformat()}.{file_format}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # Exports are for people, not crawlers (robots.txt says so too); a few minutes' reuse is harmless.
+    response["X-Robots-Tag"] = "noindex"
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @require_safe
