@@ -9,7 +9,7 @@ PORT ?= 8000
 # Local development only; production never runs with DEBUG (see README).
 DEV_ENV := DEBUG=1
 
-.PHONY: run test test-sqlite test-postgres lint format check superuser install install-dev clean
+.PHONY: run test test-sqlite test-postgres lint format check messages superuser install install-dev clean
 
 # Reinstall only when the pins change, so a second `make run` starts at once.
 $(BIN)/.installed: requirements.txt
@@ -56,6 +56,14 @@ format: install-dev
 check: install-dev
 	DJANGO_SETTINGS_MODULE=kyr_site.settings_test $(BIN)/python manage.py check --fail-level WARNING
 	DJANGO_SETTINGS_MODULE=kyr_site.settings_test $(BIN)/python manage.py makemigrations --check --dry-run
+
+# After changing any marked string: refresh the Spanish catalog (needs GNU gettext's xgettext),
+# translate the new entries in locale/es/LC_MESSAGES/django.po, then run this again to compile
+# the .mo that Django reads. Both files are committed; tests/test_i18n.py checks they agree.
+messages: install-dev
+	DJANGO_SETTINGS_MODULE=kyr_site.settings_test $(BIN)/python manage.py makemessages -l es \
+		--ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles --no-obsolete --add-location=file
+	$(BIN)/python -c "import polib; polib.pofile('locale/es/LC_MESSAGES/django.po').save_as_mofile('locale/es/LC_MESSAGES/django.mo')"
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
