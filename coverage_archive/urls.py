@@ -13,6 +13,8 @@ urlpatterns = [
     path("coverage/export.csv", views.export, {"file_format": "csv"}, name="export_csv"),
     path("coverage/export.json", views.export, {"file_format": "json"}, name="export_json"),
     path("coverage/<slug:slug>/", views.article_detail, name="article"),
+    path("coverage/<slug:slug>/cite.ris", views.article_citation, {"citation_format": "ris"}, name="article_ris"),
+    path("coverage/<slug:slug>/cite.bib", views.article_citation, {"citation_format": "bibtex"}, name="article_bibtex"),
 ]
 
 for taxonomy in TAXONOMIES:

@@ -5,12 +5,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from coverage_archive import exports, search
+from coverage_archive import exports, metadata, search
 from coverage_archive.facets import ArchiveQuery, active_filter_chips, compute_facets, coverage_chart
 from coverage_archive.feeds import filters_error_response
 from coverage_archive.filters import MAX_QUERY_LENGTH, ArticleFilterSet, SortOrder
@@ -210,9 +211,39 @@ def article_detail(request, slug):
     response = render(
         request,
         "coverage_archive/article_detail.html",
-        {"article": article, "related": related, "subjects_taxonomy": SUBJECTS, "preview": preview},
+        {
+            "article": article,
+            "related": related,
+            "subjects_taxonomy": SUBJECTS,
+            "preview": preview,
+            "canonical_url": request.build_absolute_uri(article.get_absolute_url()),
+            "json_ld": metadata.json_ld_script(metadata.news_article(article, request)),
+            "meta_properties": metadata.open_graph(article, request, get_language()),
+            "meta_names": metadata.twitter_card(article),
+            "citation": metadata.chicago_note(article, request),
+            "citation_urls": metadata.citation_urls(article),
+        },
     )
     return mark_as_preview(response) if preview else response
+
+
+CITATION_FORMATS = {
+    "ris": ("application/x-research-info-systems; charset=utf-8", "ris", metadata.ris),
+    "bibtex": ("application/x-bibtex; charset=utf-8", "bib", metadata.bibtex),
+}
+
+
+@require_safe
+def article_citation(request, slug, citation_format):
+    """A published article's citation as a file reference managers (Zotero, EndNote, …) import."""
+    article = get_object_or_404(
+        Article.objects.published().select_related("source").prefetch_related("subjects"), slug=slug
+    )
+    content_type, extension, build = CITATION_FORMATS[citation_format]
+    response = HttpResponse(build(article, request), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{article.slug}.{extension}"'
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 def bad_request(request, exception):
