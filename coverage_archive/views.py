@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
@@ -249,3 +250,17 @@ def article_citation(request, slug, citation_format):
 def bad_request(request, exception):
     # Django's default renders without the request; ours keeps the page's language and links.
     return render(request, "400.html", status=400)
+
+
+@require_safe
+def robots_txt(request):
+    """Crawlers may read the archive, but not the admin or the exports (every filter would be a new file)."""
+    disallowed = ["/admin/"]
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            disallowed += [reverse("coverage_archive:export_csv"), reverse("coverage_archive:export_json")]
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in disallowed)]
+    lines.append(f"Sitemap: {request.build_absolute_uri(reverse('sitemap_index'))}")
+    response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # sitemap.xml (coverage_archive/sitemaps.py) renders with this app's templates.
+    "django.contrib.sitemaps",
     "django_filters",
     # Change history of coverage and taxonomy (who, when, what), with revert in the admin.
     "simple_history",
