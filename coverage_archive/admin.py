@@ -37,7 +37,7 @@ def _formfield_assuming_https(db_field, **kwargs):
 class TaxonomyTermAdmin(SimpleHistoryAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["name", "slug"]
-    search_fields = ["name", "slug", "description"]
+    search_fields = ["name", "name_es", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     ordering = ["name"]
 
@@ -45,22 +45,22 @@ class TaxonomyTermAdmin(SimpleHistoryAdmin):
 @admin.register(Source)
 class SourceAdmin(TaxonomyTermAdmin):
     list_display = ["name", "slug", "homepage_url"]
-    fields = ["name", "slug", "homepage_url", "description"]
+    fields = ["name", "slug", "homepage_url", "description", "name_es", "description_es"]
 
 
 @admin.register(Subject)
 class SubjectAdmin(TaxonomyTermAdmin):
-    fields = ["name", "slug", "description"]
+    fields = ["name", "slug", "description", "name_es", "description_es"]
 
 
 @admin.register(ItemType)
 class ItemTypeAdmin(TaxonomyTermAdmin):
-    fields = ["name", "slug", "description"]
+    fields = ["name", "slug", "description", "name_es", "description_es"]
 
 
 @admin.register(Organization)
 class OrganizationAdmin(TaxonomyTermAdmin):
-    fields = ["name", "slug", "description"]
+    fields = ["name", "slug", "description", "name_es", "description_es"]
 
 
 class ArticleAdminForm(forms.ModelForm):

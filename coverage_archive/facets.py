@@ -33,6 +33,7 @@ from coverage_archive.models import (
     Organization,
     Source,
     Subject,
+    translated_column,
 )
 
 # Values shown per facet before "Show all".
@@ -68,9 +69,9 @@ class ArchiveQuery:
         """How a chosen filter value reads: a term's name, a language's name, a year."""
         chosen = self.filterset.form.cleaned_data.get(name)
         if name == "subject":
-            return next((subject.name for subject in chosen or () if subject.slug == value), value)
+            return next((subject.display_name for subject in chosen or () if subject.slug == value), value)
         if name in ("source", "type", "organization") and chosen is not None:
-            return chosen.name
+            return chosen.display_name
         if name == "language":
             return str(dict(Language.choices).get(value, value))
         return value
@@ -211,9 +212,13 @@ def _all_facet_counts(filterset: ArticleFilterSet) -> dict[str, list[tuple[str, 
 
     table = {model: connection.ops.quote_name(model._meta.db_table) for model in _TABLES}
 
+    # Terms are named in the reader's language where a translation exists (Subject.display_name).
+    column = translated_column("name")
+    label = f"COALESCE(NULLIF(t.{column}, ''), t.name)" if column else "t.name"
+
     def term_counts(facet, term_table, grouped):
         # Count by id first, then name the (few) groups: joining names onto every row costs more.
-        return f"SELECT '{facet}', t.slug, t.name, x.n FROM ({grouped}) x JOIN {term_table} t ON t.id = x.term_id"
+        return f"SELECT '{facet}', t.slug, {label}, x.n FROM ({grouped}) x JOIN {term_table} t ON t.id = x.term_id"
 
     parts = [
         term_counts(
@@ -344,10 +349,12 @@ def active_filter_chips(query: ArchiveQuery) -> list[Chip]:
     if query.filterset.search_text:
         chips.append(Chip(_("Search: “%(q)s”") % {"q": cleaned["q"]}, query.without("q")))
     for subject in cleaned.get("subject") or ():
-        chips.append(Chip(_("Subject: %(name)s") % {"name": subject.name}, query.without("subject", subject.slug)))
+        chips.append(
+            Chip(_("Subject: %(name)s") % {"name": subject.display_name}, query.without("subject", subject.slug))
+        )
     for name, label in (("source", _("Source")), ("type", _("Type")), ("organization", _("Organization"))):
         if cleaned.get(name) is not None:
-            chips.append(Chip(f"{label}: {cleaned[name].name}", query.without(name)))
+            chips.append(Chip(f"{label}: {cleaned[name].display_name}", query.without(name)))
     if cleaned.get("language"):
         language = dict(Language.choices)[cleaned["language"]]
         chips.append(Chip(_("Language: %(name)s") % {"name": language}, query.without("language")))

@@ -87,7 +87,7 @@ class ArchiveFeed(Feed):
 
     def title(self, obj):
         if obj.term is not None:
-            return f"{obj.term.name} · {obj.taxonomy.label} · {_('Know Your Rights')}"
+            return f"{obj.term.display_name} · {obj.taxonomy.label} · {_('Know Your Rights')}"
         chips = [chip.label for chip in active_filter_chips(ArchiveQuery(obj.filterset))]
         return " · ".join([_("Coverage"), *chips, _("Know Your Rights")])
 
@@ -131,7 +131,7 @@ class ArchiveFeed(Feed):
         return max(item.updated_at, item.published_at or item.updated_at)
 
     def item_categories(self, item):
-        return [subject.name for subject in item.subjects.all()]
+        return [subject.display_name for subject in item.subjects.all()]
 
     def item_extra_kwargs(self, item):
         return {"outlet": {"name": item.source.name, "url": self._absolute(item.source.get_absolute_url())}}

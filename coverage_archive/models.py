@@ -12,6 +12,7 @@ from django.db.models import F, Prefetch, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -56,6 +57,18 @@ class TaxonomyTerm(models.Model):
     description = models.TextField(
         _("description"), blank=True, help_text=_("Optional; shown at the top of the term's page.")
     )
+    # The Spanish pages show these; English is shown where they are empty.
+    name_es = models.CharField(
+        _("name in Spanish"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown on the Spanish pages. Leave empty to show the name above (e.g. an outlet's own name)."),
+    )
+    description_es = models.TextField(
+        _("description in Spanish"),
+        blank=True,
+        help_text=_("Shown on the Spanish pages. Leave empty to show the description above."),
+    )
 
     # Who changed what and when, for each concrete term model (Source, Subject, …).
     history = HistoricalRecords(inherit=True)
@@ -79,6 +92,27 @@ class TaxonomyTerm(models.Model):
 
     def get_absolute_url(self):
         return reverse(self.detail_route, kwargs={"slug": self.slug})
+
+    @property
+    def display_name(self) -> str:
+        """The name in the reader's language, or the (English) name when there is no translation."""
+        return self._in_reader_language("name")
+
+    @property
+    def display_description(self) -> str:
+        return self._in_reader_language("description")
+
+    def _in_reader_language(self, field: str) -> str:
+        column = translated_column(field)
+        return (getattr(self, column) if column else "") or getattr(self, field)
+
+
+def translated_column(field: str, language: str | None = None) -> str | None:
+    """The column holding ``field`` in the active language (``name_es``), or None for the default language."""
+    code = (language or get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    if code == settings.LANGUAGE_CODE or code not in dict(settings.LANGUAGES):
+        return None
+    return f"{field}_{code}"
 
 
 class Source(TaxonomyTerm):

@@ -174,3 +174,59 @@ def test_the_language_comes_from_the_url_alone(reader, seed):
     assert '<html lang="en">' in response.text
     reader.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
     assert '<html lang="en">' in reader.get("/coverage/").text
+
+
+# --- Taxonomy names in Spanish --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_seed_terms_have_spanish_names_on_the_spanish_pages(reader, seed):
+    spanish = reader.get("/es/coverage/", {"subject": "organizing"}).text
+    assert ">Organización comunitaria</a>" in spanish  # the result's subject tag, and its facet
+    assert "Tema: Organización comunitaria" in spanish  # the active-filter chip
+    assert "<span>Cobertura de prensa</span>" in spanish
+    english = reader.get("/coverage/", {"subject": "organizing"}).text
+    assert ">Organizing</a>" in english and "Organización comunitaria" not in english
+    term = reader.get("/es/subjects/organizing/").text
+    assert "Organización comunitaria</h1>" in term
+
+
+@pytest.mark.django_db
+def test_a_term_without_a_spanish_name_shows_its_english_name(reader):
+    from tests.factories import SubjectFactory
+
+    ArticleFactory(subjects=[SubjectFactory(name="Synthetic Untranslated", slug="synthetic-untranslated")])
+    assert ">Synthetic Untranslated</a>" in reader.get("/es/coverage/").text
+    page = reader.get("/es/subjects/synthetic-untranslated/").text
+    assert "Synthetic Untranslated</h1>" in page
+
+
+@pytest.mark.django_db
+def test_spanish_descriptions_show_on_spanish_term_pages(reader):
+    from tests.factories import SubjectFactory
+
+    subject = SubjectFactory(slug="synthetic-described", description="English words.", description_es="Palabras.")
+    ArticleFactory(subjects=[subject])
+    assert "Palabras." in reader.get("/es/subjects/synthetic-described/").text
+    assert "English words." in reader.get("/subjects/synthetic-described/").text
+
+
+@pytest.mark.django_db
+def test_the_data_migration_names_existing_seed_terms_in_spanish_without_overwriting(db):
+    import importlib
+
+    from django.apps import apps
+
+    from coverage_archive.models import ItemType, Subject
+
+    migration = importlib.import_module("coverage_archive.migrations.0010_seed_terms_spanish_names")
+    organizing = Subject.objects.create(name="Organizing", slug="organizing")
+    report = ItemType.objects.create(name="Report", slug="report", name_es="Reportaje")  # an editor's choice
+    migration.add_spanish_names(apps, None)
+    organizing.refresh_from_db()
+    report.refresh_from_db()
+    assert organizing.name_es == "Organización comunitaria"
+    assert report.name_es == "Reportaje"
+    migration.remove_spanish_names(apps, None)
+    organizing.refresh_from_db()
+    assert organizing.name_es == ""
