@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coverage_archive import feeds, views
+from coverage_archive import feeds, pages, views
 from coverage_archive.taxonomies import TAXONOMIES
 
 app_name = "coverage_archive"
@@ -15,6 +15,7 @@ urlpatterns = [
     path("coverage/<slug:slug>/", views.article_detail, name="article"),
     path("coverage/<slug:slug>/cite.ris", views.article_citation, {"citation_format": "ris"}, name="article_ris"),
     path("coverage/<slug:slug>/cite.bib", views.article_citation, {"citation_format": "bibtex"}, name="article_bibtex"),
+    path("privacy/", pages.privacy, name="privacy"),
 ]
 
 for taxonomy in TAXONOMIES:
