@@ -1,6 +1,7 @@
 # Two commands for a fresh clone with only Python 3.11+ and make:
 #   make run    install, migrate, load the seed archive, serve on http://127.0.0.1:8000 (PORT=… to change)
 #   make test   the whole suite on SQLite, and again on PostgreSQL when DATABASE_URL points at one
+#               (browser tests included: they need /usr/bin/chromium and Java, and skip saying so without them)
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,7 +10,7 @@ PORT ?= 8000
 # Local development only; production never runs with DEBUG (see README).
 DEV_ENV := DEBUG=1
 
-.PHONY: run test test-sqlite test-postgres lint format check messages superuser install install-dev clean
+.PHONY: run test test-sqlite test-postgres test-tools lint format check messages superuser install install-dev clean
 
 # Reinstall only when the pins change, so a second `make run` starts at once.
 $(BIN)/.installed: requirements.txt
@@ -25,6 +26,18 @@ $(BIN)/.installed-dev: $(BIN)/.installed requirements-dev.txt
 install: $(BIN)/.installed
 install-dev: $(BIN)/.installed-dev
 
+# The Nu HTML Checker for tests/browser/test_html_validity.py, pinned in
+# tests/browser/package-lock.json. --ignore-scripts: vnu-jar's postinstall would
+# download a JDK, and the check runs on the machine's Java. Without npm the check
+# skips (CI, with REQUIRE_BROWSER=1, fails instead).
+VNU_JAR := tests/browser/node_modules/vnu-jar/build/dist/vnu.jar
+$(VNU_JAR): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is not installed: the HTML validity check will be skipped."; fi
+
+test-tools: $(VNU_JAR)
+
 run: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py load_seed_archive
@@ -38,10 +51,10 @@ test: test-sqlite
 	@if [ -n "$$DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
 	else echo "DATABASE_URL is not set: PostgreSQL run skipped."; fi
 
-test-sqlite: install-dev
+test-sqlite: install-dev test-tools
 	DATABASE_URL= $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: install-dev
+test-postgres: install-dev test-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
@@ -66,4 +79,4 @@ messages: install-dev
 	$(BIN)/python -c "import polib; polib.pofile('locale/es/LC_MESSAGES/django.po').save_as_mofile('locale/es/LC_MESSAGES/django.mo')"
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache tests/browser/node_modules test-artifacts
