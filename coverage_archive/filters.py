@@ -11,7 +11,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as filter_fields
 
@@ -303,7 +303,7 @@ class ArticleFilterSet(django_filters.FilterSet):
             return queryset  # counts need no order
         order = self.sort_order
         if order == SortOrder.RELEVANCE:
-            return queryset.order_by("-rank", F("publication_date").desc(nulls_last=True), "-pk")
+            return queryset.best_match_first()
         if order == SortOrder.OLDEST:
             return queryset.oldest_first()
         if order == SortOrder.TITLE:

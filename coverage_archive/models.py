@@ -157,6 +157,11 @@ class Organization(TaxonomyTerm):
         verbose_name_plural = _("organizations")
 
 
+# The archive's default order: newest first, articles of unknown date last (the
+# same on SQLite and PostgreSQL), the primary key breaking ties for stable pages.
+NEWEST_FIRST = (F("publication_date").desc(nulls_last=True), "-pk")
+
+
 def published_condition(prefix: str = "") -> Q:
     """What readers may see: published, with a publication time that has come.
 
@@ -192,8 +197,11 @@ class ArticleQuerySet(models.QuerySet):
         )
 
     def newest_first(self):
-        # Articles of unknown date sort last, the same on SQLite and PostgreSQL.
-        return self.order_by(F("publication_date").desc(nulls_last=True), "-pk")
+        return self.order_by(*NEWEST_FIRST)
+
+    def best_match_first(self):
+        """By the search's rank (see coverage_archive.search), ties newest first."""
+        return self.order_by("-rank", *NEWEST_FIRST)
 
     def oldest_first(self):
         return self.order_by(F("publication_date").asc(nulls_last=True), "pk")
@@ -307,7 +315,7 @@ class Article(models.Model):
             ("publish_article", _("Can publish, unpublish and withdraw articles")),
             ("import_article", _("Can import articles from a CSV file")),
         ]
-        ordering = [F("publication_date").desc(nulls_last=True), "-pk"]
+        ordering = list(NEWEST_FIRST)
         constraints = [
             models.UniqueConstraint(
                 fields=["original_url_normalized"],
