@@ -3,6 +3,9 @@
 Every name says what it is ("Synthetic Source 17", "Synthetic article 48213"),
 URLs are on example.org, and the text is words drawn at random from small
 English and Spanish vocabularies, so no sentence is a quotation of anyone.
+About one word in seven comes instead from a long tail of invented words
+("bekuta", "lorimano"), so that searches can be measured from the commonest
+words down to ones that only 1 in 1,000 articles contain, as in a real archive.
 Distributions are skewed like a real archive's: a few large sources and many
 small ones, a few common subjects, dates over fifteen years.
 """
@@ -42,6 +45,22 @@ SPANISH_WORDS = (
     "testimonio presupuesto"
 ).split()
 
+# Invented words: syllables put together by a fixed seed, the same in every archive.
+_SYLLABLES = [consonant + vowel for consonant in "bdfgklmnprstvz" for vowel in "aeiou"]
+
+
+def _tail_words(count: int) -> tuple[str, ...]:
+    draw = random.Random("synthetic vocabulary tail")
+    words: dict[str, None] = {}
+    while len(words) < count:
+        words["".join(draw.choices(_SYLLABLES, k=draw.randint(3, 4)))] = None
+    return tuple(words)
+
+
+TAIL_WORDS = _tail_words(4000)
+# The share of drawn words that come from the tail.
+TAIL_SHARE = 0.15
+
 LANGUAGES = (("en", 0.62), ("es", 0.33), ("fr", 0.02), ("pt", 0.02), ("ht", 0.01))
 PRECISIONS = (("day", 0.85), ("month", 0.10), ("year", 0.04), ("unknown", 0.01))
 FIRST_YEAR, YEARS = 2011, 15
@@ -65,6 +84,7 @@ class SyntheticArchive:
             "en": zipf_weights(len(ENGLISH_WORDS), 0.8),
             "es": zipf_weights(len(SPANISH_WORDS), 0.8),
         }
+        self.tail_weights = zipf_weights(len(TAIL_WORDS), 1.0)
 
     def pick(self, population, cum_weights, k=1):
         return self.random.choices(population, cum_weights=cum_weights, k=k)
@@ -77,6 +97,9 @@ class SyntheticArchive:
         vocabulary = SPANISH_WORDS if language == "es" else ENGLISH_WORDS
         weights = self.word_weights["es" if language == "es" else "en"]
         drawn = self.pick(vocabulary, weights, k=words)
+        for index in range(words):
+            if self.random.random() < TAIL_SHARE:
+                drawn[index] = self.pick(TAIL_WORDS, self.tail_weights)[0]
         sentences = [" ".join(drawn[i : i + 12]).capitalize() + "." for i in range(0, len(drawn), 12)]
         paragraphs = [" ".join(sentences[i : i + 5]) for i in range(0, len(sentences), 5)]
         return "\n\n".join(paragraphs)

@@ -64,3 +64,21 @@ def test_synthetic_articles_beside_factory_ones_are_counted_as_synthetic():
     call_command("seed_synthetic", "--articles", "3", verbosity=0)
     assert Article.objects.count() == 5
     assert Article.objects.filter(slug="synthetic-article-13").exists()
+
+
+def test_each_article_is_searchable_by_its_organizations(client):
+    """The links go in before their articles; the search index must still hold every name."""
+    call_command("seed_synthetic", "--articles", "30", "--organizations", "3", verbosity=0)
+    for organization in Organization.objects.all():
+        response = client.get("/coverage/", {"q": f'"{organization.name}"'})
+        assert response.context["page_obj"].paginator.count == organization.articles.count() > 0
+
+
+def test_the_vocabulary_has_a_long_tail_of_rare_invented_words():
+    from coverage_archive.synthetic import TAIL_WORDS, SyntheticArchive
+
+    generator = SyntheticArchive(1, sources=2, subjects=2, organizations=2, types=1)
+    texts = [set(generator.text("en", 350).lower().replace(".", " ").split()) for _ in range(400)]
+    share = {word: sum(word in text for text in texts) / len(texts) for word in TAIL_WORDS[:2000]}
+    assert max(share.values()) > 0.5 and 0 < share[TAIL_WORDS[600]] < 0.05
+    assert len(set(TAIL_WORDS)) == 4000 and all(word.isalpha() and word.isascii() for word in TAIL_WORDS)
