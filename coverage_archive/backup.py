@@ -50,7 +50,7 @@ FORMAT = "know-your-rights-archive"
 VERSION = 1
 BATCH_SIZE = 1000
 # Derived columns, rebuilt on restore rather than stored.
-DERIVED_FIELDS = {Article: {"search_vector", "search_text", "original_url_normalized"}}
+DERIVED_FIELDS = {Article: {"search_text", "original_url_normalized"}}
 USER_FIELDS = (
     "id",
     "username",

@@ -277,12 +277,10 @@ class Article(models.Model):
         blank=True,
         help_text=_("When readers can first see it. Set automatically on first publish."),
     )
-    # Search index columns, kept current by database triggers (migration
-    # 0002_article_search) on every insert, text change, organization link
-    # change and source or organization rename: PostgreSQL fills
-    # search_vector (a GIN-indexed tsvector), SQLite fills search_text
-    # (casefolded, unaccented text). See coverage_archive/search.py.
-    search_vector = SearchVectorField(null=True, editable=False)
+    # SQLite's search column (casefolded, unaccented text), kept current by
+    # database triggers (migration 0002_article_search) on every insert, text
+    # change, organization link change and source or organization rename.
+    # PostgreSQL keeps its index in ArticleSearchDocument instead.
     search_text = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -467,9 +465,36 @@ class ArticleOrganization(models.Model):
 # Every change to an article, with its subjects and organizations as they were
 # (registered here because the link models must exist first). The search columns
 # are derived by the database and would only bloat each entry.
-simple_history.register(
-    Article, excluded_fields=["search_vector", "search_text"], m2m_fields=["subjects", "organizations"]
-)
+simple_history.register(Article, excluded_fields=["search_text"], m2m_fields=["subjects", "organizations"])
+
+
+class ArticleSearchDocument(models.Model):
+    """An article's full-text index on PostgreSQL, kept by database triggers.
+
+    Written by migration 0011's triggers in the same transaction as every
+    insert, text change, organization link change and source or organization
+    rename, never by the app; empty on SQLite, which searches
+    Article.search_text. A table of its own so that the index's rows are narrow:
+    the large vector lives out of line (TOAST), and matching it through its GIN
+    index reads neither it nor the articles' text. See coverage_archive/search.py.
+    """
+
+    article = models.OneToOneField(
+        Article, on_delete=models.CASCADE, primary_key=True, related_name="search_document", editable=False
+    )
+    # Every word of the title (weight A), summary and source and organization
+    # names (B) and body (C): what a search matches.
+    vector = SearchVectorField(editable=False)
+    # The title, summary and names only: what results are ranked by. A few
+    # hundred bytes, so ranking thousands of matches stays cheap.
+    ranking_vector = SearchVectorField(editable=False)
+
+    class Meta:
+        # Its GIN index is created by migration 0011 (PostgreSQL only).
+        default_permissions = ()
+
+    def __str__(self):
+        return str(self.article)
 
 
 class FormerSlug(models.Model):

@@ -57,10 +57,12 @@ def _render_archive(request, template, context, fixed_filters=None):
         return render(request, template, context, status=400)
 
     query = ArchiveQuery(filterset)
-    facets = compute_facets(filterset, query, expand=request.GET.get("more", ""))
-    paginator = CountedPaginator(filterset.qs, settings.ARCHIVE_PAGE_SIZE, count=facets.total)
-    page = paginator.get_page(nearest_page_number(request.GET.get("page")))
-    articles = list(page.object_list)
+    with search.index_scans(bool(filterset.search_text)):
+        facets = compute_facets(filterset, query, expand=request.GET.get("more", ""))
+        paginator = CountedPaginator(filterset.qs, settings.ARCHIVE_PAGE_SIZE, count=facets.total)
+        page = paginator.get_page(nearest_page_number(request.GET.get("page")))
+        articles = list(page.object_list)
+        chart = coverage_chart(filterset, query, facets)
     if filterset.search_text:
         found = search.snippets(articles, filterset.search_text)
         for article in articles:
@@ -73,7 +75,7 @@ def _render_archive(request, template, context, fixed_filters=None):
             "query": query,
             "facets": facets.facets,
             "chips": active_filter_chips(query),
-            "chart": coverage_chart(filterset, query, facets),
+            "chart": chart,
             "sort_links": _sort_links(request, filterset),
             **_feed_and_export_links(query, fixed_filters),
         }

@@ -10,7 +10,8 @@ from django.db import connection
 search_migration = importlib.import_module("coverage_archive.migrations.0002_article_search")
 
 POSTGRESQL_TRIGGERS = {
-    ("coverage_archive_article", "article_search_vector"),
+    ("coverage_archive_article", "article_search_document_inserted"),
+    ("coverage_archive_article", "article_search_document_updated"),
     ("coverage_archive_articleorganization", "articleorganization_inserted"),
     ("coverage_archive_articleorganization", "articleorganization_deleted"),
     ("coverage_archive_articleorganization", "articleorganization_updated"),

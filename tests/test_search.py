@@ -5,9 +5,10 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from coverage_archive.models import Article
-from coverage_archive.search import fold, parse_web_query
+from coverage_archive.search import fold, index_scans, parse_web_query
 from tests.factories import ArticleFactory, OrganizationFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,8 @@ def test_the_search_index_follows_every_change_in_the_same_transaction(reader):
 def test_the_search_triggers_exist_after_all_migrations():
     names = {
         "postgresql": [
-            "article_search_vector",
+            "article_search_document_inserted",
+            "article_search_document_updated",
             "articleorganization_inserted",
             "articleorganization_deleted",
             "articleorganization_updated",
@@ -160,6 +162,41 @@ def test_a_title_match_outranks_a_body_mention(reader):
     title = ArticleFactory(title="Detention in a synthetic title", summary="", body="Other words.")
     summary = ArticleFactory(title="Synthetic other", summary="About detention.", body="Other words.")
     assert found(reader, "detention") == [title.title, summary.title, body.title]
+
+
+@postgresql_only
+def test_a_search_runs_with_sequential_scans_discouraged_and_only_that_search(reader):
+    """The planner would read every stored vector for a common word (bench/README.md)."""
+
+    def settings():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_seqscan'), current_setting('work_mem')")
+            return cursor.fetchone()
+
+    before = settings()
+    with index_scans(True):
+        assert settings() == ("off", "32MB")
+    assert settings() == before and before[0] == "on"  # the enclosing transaction has its settings back
+    with index_scans(False):
+        assert settings() == before
+
+    ArticleFactory(body="Synthetic text about surveillance.")
+    with CaptureQueriesContext(connection) as captured:
+        assert len(found(reader, "surveillance")) == 1
+    statements = [query["sql"] for query in captured.captured_queries]
+    hints = next(i for i, sql in enumerate(statements) if "set_config('enable_seqscan'" in sql)
+    facets = next(i for i, sql in enumerate(statements) if sql.startswith("WITH c AS"))
+    assert hints < facets and settings() == before
+
+
+@postgresql_only
+def test_ranking_reads_title_summary_and_names_then_dates_for_body_only_matches(reader):
+    older = ArticleFactory(summary="", body="Synthetic body on detention.", publication_date=datetime.date(2015, 1, 1))
+    newer = ArticleFactory(summary="", body="Synthetic body on detention.", publication_date=datetime.date(2020, 1, 1))
+    named = ArticleFactory(
+        summary="", body="Synthetic body.", organizations=[OrganizationFactory(name="Synthetic Detention Watch")]
+    )
+    assert found(reader, "detention") == [named.title, newer.title, older.title]
 
 
 @postgresql_only
