@@ -320,26 +320,26 @@ def _facet(key: str, rows, query: ArchiveQuery, expanded: bool) -> Facet:
     def addition(slug):
         return query.with_period(slug, slug) if key == "year" else query.with_value(key, slug)
 
-    values = [
-        FacetValue(label, slug, count, slug in chosen, removal(slug) if slug in chosen else addition(slug))
-        for slug, label, count in rows
-    ]
+    values = list(rows)
     # A chosen value the other filters leave empty is still shown, so it can be removed.
-    for slug in sorted(chosen - {value.value for value in values}):
-        values.append(FacetValue(query.label_of(key, slug), slug, 0, True, removal(slug)))
+    listed = {slug for slug, _label, _count in rows}
+    values += [(slug, query.label_of(key, slug), 0) for slug in sorted(chosen - listed)]
 
-    facet = Facet(key=key, title=FACET_TITLES[key], values=values)
+    facet = Facet(key=key, title=FACET_TITLES[key], values=[])
     limit = FACET_LIMIT if expanded else FACET_TOP
     if len(values) > limit:
-        shown = values[:limit]
-        shown += [value for value in values[limit:] if value.selected]
-        facet.values = shown
+        values = values[:limit] + [value for value in values[limit:] if value[0] in chosen]
         if expanded:
             facet.note = _("Showing the %(limit)s most frequent.") % {"limit": FACET_LIMIT}
         else:
             facet.more_url = query.url([*query.params, ("more", key)]) + f"#facet-{key}"
     if expanded:
         facet.less_url = query.url(query.params) + f"#facet-{key}"
+    # Links only for the values shown: a facet may count a thousand organizations.
+    facet.values = [
+        FacetValue(label, slug, count, slug in chosen, removal(slug) if slug in chosen else addition(slug))
+        for slug, label, count in values
+    ]
     return facet
 
 
