@@ -82,3 +82,14 @@ def test_the_vocabulary_has_a_long_tail_of_rare_invented_words():
     share = {word: sum(word in text for text in texts) / len(texts) for word in TAIL_WORDS[:2000]}
     assert max(share.values()) > 0.5 and 0 < share[TAIL_WORDS[600]] < 0.05
     assert len(set(TAIL_WORDS)) == 4000 and all(word.isalpha() and word.isascii() for word in TAIL_WORDS)
+
+
+def test_first_number_lets_two_processes_seed_separate_ranges():
+    call_command("seed_synthetic", "--articles", "5", verbosity=0)
+    call_command("seed_synthetic", "--articles", "5", "--first-number", "1001", verbosity=0)
+    assert Article.objects.filter(slug="synthetic-article-1005").exists() and Article.objects.count() == 10
+    with pytest.raises(CommandError, match="clash"):
+        call_command("seed_synthetic", "--articles", "10", "--batch-size", "4", "--first-number", "1003", verbosity=0)
+    assert Article.objects.count() == 10  # the clashing batch left nothing behind
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("seed_synthetic", "--articles", "5", "--first-number", "0", verbosity=0)

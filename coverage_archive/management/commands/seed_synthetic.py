@@ -2,7 +2,7 @@ import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 
@@ -36,12 +36,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Add synthetic articles even beside real (non-synthetic) coverage."
         )
+        parser.add_argument(
+            "--first-number",
+            type=int,
+            help='Number the new articles from this N ("Synthetic article N") instead of after the highest, so that '
+            "several processes can seed one database at once, each from its own range.",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
 
     def handle(self, *args, **options):
         count, batch_size = options["articles"], options["batch_size"]
-        if count < 1 or batch_size < 1:
-            raise CommandError("--articles and --batch-size must be at least 1.")
+        if count < 1 or batch_size < 1 or (options["first_number"] is not None and options["first_number"] < 1):
+            raise CommandError("--articles, --batch-size and --first-number must be at least 1.")
         real = Article.objects.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX).count()
         if real and not options["force"]:
             raise CommandError(
@@ -60,13 +66,19 @@ class Command(BaseCommand):
             subjects = self._terms(Subject, "Subject", options["subjects"])
             organizations = self._terms(Organization, "Organization", options["organizations"])
             types = self._terms(ItemType, "Type", 6)
-        start = self._next_article_number()
+        start = options["first_number"] or self._next_article_number()
         published_at = timezone.now() - datetime.timedelta(days=1)
         began = time.monotonic()
         for offset in range(0, count, batch_size):
             size = min(batch_size, count - offset)
-            with transaction.atomic():
-                self._batch(generator, start + offset, size, sources, subjects, organizations, types, published_at)
+            try:
+                with transaction.atomic():
+                    self._batch(generator, start + offset, size, sources, subjects, organizations, types, published_at)
+            except IntegrityError:
+                raise CommandError(
+                    f"Articles numbered {start + offset} to {start + offset + size - 1} clash with existing ones; "
+                    f"the {offset:,} added before them are kept. Choose another --first-number."
+                ) from None
             done = offset + size
             if options["verbosity"] >= 1:
                 rate = done / max(time.monotonic() - began, 1e-9)
