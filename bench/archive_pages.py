@@ -9,7 +9,7 @@ same run (the machines are shared and noisy; compare ratios across runs).
 Requests go through Django's test client in this process: the time is the
 server's (URL routing, queries, template rendering), without a network. Each
 case runs cold (facet counts not cached) and warm (cached, as for every reader
-of a view after the first within FACET_CACHE_SECONDS).
+of a view after the first within ARCHIVE_CACHE_SECONDS).
 """
 
 import argparse
@@ -102,9 +102,9 @@ def main():
     parser.add_argument("--json", help="Also write the figures to this file.")
     options = parser.parse_args()
 
-    # Facet counts cached as in production (settings.FACET_CACHE_SECONDS); "cold"
+    # Facet counts cached as in production (settings.ARCHIVE_CACHE_SECONDS); "cold"
     # clears the cache before every request, "warm" is a reader after the first.
-    settings.FACET_CACHE_SECONDS = 60
+    settings.ARCHIVE_CACHE_SECONDS = 60
     client = Client()
     articles = Article.objects.published().count()
     print(f"# /coverage/ on {connection.vendor}, {articles:,} published articles, {options.runs} runs per case")

@@ -276,28 +276,29 @@ FACET_TITLES = {
 }
 
 
-def _cached_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery):
-    """The facet counts, kept for settings.FACET_CACHE_SECONDS per set of filters.
+def reused(kind: str, query: ArchiveQuery, compute, *details):
+    """What `compute` returns for these filters, kept for settings.ARCHIVE_CACHE_SECONDS.
 
-    Counts are the costly part of a large archive's page and change only when
-    coverage does, so a short-lived copy (in Redis when several app instances
-    share REDIS_URL) serves every reader of the same view. The results list
-    itself is always live; its total may lag an edit by those seconds.
+    The costly parts of a large archive's page (facet counts, and the order of
+    a search's results) change only when coverage does, so a short-lived copy
+    (in Redis when several app instances share REDIS_URL) serves every reader
+    of the same view. `details` tell apart what else the value depends on.
     """
-    seconds = settings.FACET_CACHE_SECONDS
+    seconds = settings.ARCHIVE_CACHE_SECONDS
     if not seconds:
-        return _all_facet_counts(filterset)
+        return compute()
     filters = urlencode([(name, value) for name, value in query.params if name != "sort"])
-    key = "facets:v1:" + hashlib.sha256(f"{get_language()}?{filters}".encode()).hexdigest()
-    counts = cache.get(key)
-    if counts is None:
-        counts = _all_facet_counts(filterset)
-        cache.set(key, counts, seconds)
-    return counts
+    described = f"{kind}:{get_language()}?{filters}#" + ":".join(str(detail) for detail in details)
+    key = "archive:v2:" + hashlib.sha256(described.encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
 
 
 def compute_facets(filterset: ArticleFilterSet, query: ArchiveQuery, expand: str = "") -> Facets:
-    counts = _cached_facet_counts(filterset, query)
+    counts = reused("facets", query, lambda: _all_facet_counts(filterset))
     year_counts = {int(year): n for year, _label, n in counts["year"]}
 
     # Every article has exactly one source, so the source facet also gives the total.

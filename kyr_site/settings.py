@@ -192,6 +192,7 @@ LOGGING = {
 
 # The archive's page size; also the number of entries on the home page.
 ARCHIVE_PAGE_SIZE = 20
-# How long facet counts (and the total) are reused for the same filters; 0 turns
-# it off. The results themselves are always live. See coverage_archive/facets.py.
-FACET_CACHE_SECONDS = env_int("FACET_CACHE_SECONDS", 60)
+# How long the archive's facet counts, total and order of results are reused for
+# the same filters; 0 turns it off. The articles shown are always read live (an
+# edit shows at once, a withdrawn piece never). See coverage_archive/facets.py.
+ARCHIVE_CACHE_SECONDS = env_int("ARCHIVE_CACHE_SECONDS", 60)

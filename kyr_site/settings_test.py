@@ -15,7 +15,7 @@ SECURE_SSL_REDIRECT = False
 # Plain storage, so tests need no collectstatic; the manifest path is tested once.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # Tests change data between requests; counts must follow at once (tests/test_facets.py enables it once).
-FACET_CACHE_SECONDS = 0
+ARCHIVE_CACHE_SECONDS = 0
 # Serve static files from the app folders, as in development, so tests need no STATIC_ROOT.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

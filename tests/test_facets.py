@@ -207,7 +207,7 @@ def test_facet_counts_are_reused_for_the_same_filters_when_caching_is_on(reader,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    settings.FACET_CACHE_SECONDS = 60
+    settings.ARCHIVE_CACHE_SECONDS = 60
     cache.clear()
     params = {"subject": archive["organizing"].slug}
     with CaptureQueriesContext(connection) as first:

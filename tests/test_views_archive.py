@@ -234,3 +234,30 @@ def test_archive_query_count_does_not_grow_with_the_results(reader, django_asser
             ArticleFactory(subjects=subjects, organizations=[organization], source=source, item_type=item_type)
         with django_assert_num_queries(expected):
             reader.get(ARCHIVE, {**params, "page": 2})
+
+
+def test_the_order_of_a_page_is_reused_while_its_articles_are_read_live(reader, settings):
+    from django.core.cache import cache
+    from django.test.utils import CaptureQueriesContext
+
+    from coverage_archive.models import Article
+
+    settings.ARCHIVE_CACHE_SECONDS = 60
+    cache.clear()
+    first = ArticleFactory(title="Synthetic first", publication_date=datetime.date(2020, 1, 1))
+    second = ArticleFactory(title="Synthetic second", publication_date=datetime.date(2019, 1, 1))
+    assert titles(reader.get(ARCHIVE, {"q": "synthetic"})) == [first.title, second.title]
+
+    first.title = "Synthetic first, corrected"
+    first.save()
+    Article.objects.filter(pk=second.pk).update(status=Article.Status.WITHDRAWN)
+    newest = ArticleFactory(title="Synthetic newest", publication_date=datetime.date(2021, 1, 1))
+    with CaptureQueriesContext(connection) as captured:
+        response = reader.get(ARCHIVE, {"q": "synthetic"})
+    # The edit shows and the withdrawn piece is gone at once; the new one joins when the cache expires.
+    assert titles(response) == ["Synthetic first, corrected"]
+    assert not any(" LIMIT " in query["sql"] for query in captured.captured_queries)  # no ranking, no paging
+    assert titles(reader.get(ARCHIVE, {"q": "synthetic", "sort": "oldest"}))[-1] == newest.title  # another order
+    cache.clear()
+    assert titles(reader.get(ARCHIVE, {"q": "synthetic"})) == [newest.title, "Synthetic first, corrected"]
+    cache.clear()
