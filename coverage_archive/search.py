@@ -3,14 +3,14 @@
 Readers type what they would type into a web search engine: words (all must
 match), "a quoted phrase", -word to exclude, OR between alternatives.
 
-PostgreSQL matches each article's stored search vector (ArticleSearchDocument,
-see migrations 0002 and 0011) against the query parsed three ways — English stems, Spanish stems and unaccented words —
-because a reader's query has no declared language: "organizers" finds
-"organizing", "deportaciones" finds "deportación", and "deportacion" typed
-without its accent still finds "deportación". Results are ranked by their
-title, summary and source and organization names (title over the others);
-pieces that mention the words only in the body follow, newest first. Each
-result gets a highlighted snippet.
+PostgreSQL matches each article's stored search vector (ArticleSearchDocument;
+see migrations 0002 and 0011) against the query parsed three ways — English
+stems, Spanish stems and unaccented words — because a reader's query has no
+declared language: "organizers" finds "organizing", "deportaciones" finds
+"deportación", and "deportacion" typed without its accent still finds
+"deportación". Results are ranked by their title, summary and source and
+organization names (title over the others); pieces that mention the words
+only in the body follow, newest first. Each result gets a highlighted snippet.
 
 SQLite keeps a casefolded, unaccented copy of the text (search_text) and
 requires every word or phrase to appear in it; no stemming, ranked by title

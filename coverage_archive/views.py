@@ -105,9 +105,9 @@ def _feed_and_export_links(query: ArchiveQuery, fixed_filters) -> dict:
 def _articles_of_page(filterset: ArticleFilterSet, query: ArchiveQuery, page) -> list[Article]:
     """The page's articles, in an order reused like the facet counts.
 
-    Ordering a search's results means matching and ranking all of them (a
-    common word's phrase, 30,000 matches at 100,000 articles); the ids of a
-    page are kept as long as the counts, so its total and its rows agree.
+    Ordering a search's results means matching and ranking all of them
+    (30,000 for a common word at 100,000 articles), so the ids of a page are
+    kept as long as the counts, and the page's total and rows agree.
     The articles themselves are read live: an edit shows at once, and a piece
     withdrawn or unpublished meanwhile is left out.
     """
