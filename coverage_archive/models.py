@@ -184,15 +184,22 @@ class ArticleQuerySet(models.QuerySet):
         # Repeating the unique index's condition lets SQLite and PostgreSQL use that (partial) index.
         return self.filter(original_url_normalized__in=normalized_urls).exclude(original_url_normalized="")
 
-    def for_listing(self):
-        """Everything a result row shows, in a constant number of queries."""
+    def _with_terms(self):
         return self.select_related("source", "item_type").prefetch_related(
             Prefetch("subjects", queryset=Subject.objects.order_by("name", "pk"))
         )
 
+    def for_listing(self):
+        """Everything a result row shows, in a constant number of queries.
+
+        The body and its folded copy (a few kilobytes each) stay in the database:
+        lists show the summary, and a search's snippets are cut in the database.
+        """
+        return self._with_terms().defer("body", "search_text")
+
     def for_export(self):
         """Everything an export row holds, in a constant number of queries per chunk of rows."""
-        return self.for_listing().prefetch_related(
+        return self._with_terms().prefetch_related(
             Prefetch("organizations", queryset=Organization.objects.order_by("name", "pk"))
         )
 

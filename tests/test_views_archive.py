@@ -236,6 +236,16 @@ def test_archive_query_count_does_not_grow_with_the_results(reader, django_asser
             reader.get(ARCHIVE, {**params, "page": 2})
 
 
+def test_lists_leave_the_bodies_in_the_database(reader):
+    from django.test.utils import CaptureQueriesContext
+
+    ArticleFactory(body="Synthetic body " * 500)
+    for path in (ARCHIVE, "/", "/coverage/feed/"):
+        with CaptureQueriesContext(connection) as captured:
+            assert reader.get(path).status_code == 200
+        assert not any('"body"' in query["sql"] for query in captured.captured_queries), path
+
+
 def test_the_order_of_a_page_is_reused_while_its_articles_are_read_live(reader, settings):
     from django.core.cache import cache
     from django.test.utils import CaptureQueriesContext
