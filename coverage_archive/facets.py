@@ -10,6 +10,7 @@ of them).
 import datetime
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -103,6 +104,27 @@ class ArchiveQuery:
         """Current filters to carry through a form that edits the others."""
         return [(k, v) for k, v in self.params if k not in except_names]
 
+    @cached_property
+    def database_state(self) -> str:
+        """The database's state as this request found it (see database_state())."""
+        return database_state()
+
+
+def database_state() -> str:
+    """Text that changes whenever a change is committed to the database, where that is cheap.
+
+    PostgreSQL's current snapshot ("xmin:xmax:in-progress transactions") reads
+    the same until a transaction that writes (to any database of the server)
+    begins or ends: values reused under it are never older than what the
+    database holds. SQLite can tell no such thing across processes: "" (reused
+    values then last their full time).
+    """
+    if connection.vendor != "postgresql":
+        return ""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        return cursor.fetchone()[0]
+
 
 @dataclass
 class FacetValue:
@@ -187,8 +209,8 @@ FACET_FILTERS = {
 }
 
 
-def _all_facet_counts(filterset: ArticleFilterSet) -> dict[str, list[tuple[str, str, int]]]:
-    """Every facet's counts in one query.
+def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple[dict[str, list], int]:
+    """Every facet's counts in one query, and the number of results.
 
     The candidate rows (published, matching the search) are read once into a
     common table, each with a true/false column per chosen facet filter; each
@@ -254,9 +276,16 @@ def _all_facet_counts(filterset: ArticleFilterSet) -> dict[str, list[tuple[str, 
             counts[facet].append((value, label, n))
     names = dict(Language.choices)
     counts["language"] = [(code, str(names.get(code, code)), n) for code, _label, n in counts["language"]]
-    for facet in counts:
-        counts[facet].sort(key=lambda row: (-row[2], row[1]))
-    return counts
+    # Every article has exactly one source, so the source facet also gives the total.
+    chosen_sources = query.values("source")
+    total = sum(n for slug, _name, n in counts["source"] if not chosen_sources or slug in chosen_sources)
+    for facet, rows in counts.items():
+        rows.sort(key=lambda row: (-row[2], row[1]))
+        # Kept (and cached) only as far as a page can show: the most frequent, one
+        # more to tell that there are more, and any chosen value further down.
+        chosen = set(query.values(facet))
+        counts[facet] = rows[: FACET_LIMIT + 1] + [row for row in rows[FACET_LIMIT + 1 :] if row[0] in chosen]
+    return counts, total
 
 
 _TABLES = (Source, ItemType, Subject, Organization, ArticleSubject, ArticleOrganization)
@@ -280,16 +309,18 @@ def reused(kind: str, query: ArchiveQuery, compute, *details):
     """What `compute` returns for these filters, kept for settings.ARCHIVE_CACHE_SECONDS.
 
     The costly parts of a large archive's page (facet counts, and the order of
-    a search's results) change only when coverage does, so a short-lived copy
-    (in Redis when several app instances share REDIS_URL) serves every reader
-    of the same view. `details` tell apart what else the value depends on.
+    a search's results) change only when the database does, so a copy (in
+    Redis when several app instances share REDIS_URL) serves every reader of
+    the same view. On PostgreSQL the copy is keyed by the database's state, so
+    a committed change is counted at once; on SQLite it lasts its time.
+    `details` tell apart what else the value depends on.
     """
     seconds = settings.ARCHIVE_CACHE_SECONDS
     if not seconds:
         return compute()
     filters = urlencode([(name, value) for name, value in query.params if name != "sort"])
-    described = f"{kind}:{get_language()}?{filters}#" + ":".join(str(detail) for detail in details)
-    key = "archive:v2:" + hashlib.sha256(described.encode()).hexdigest()
+    described = f"{kind}:{get_language()}:{query.database_state}?{filters}#" + ":".join(map(str, details))
+    key = "archive:v3:" + hashlib.sha256(described.encode()).hexdigest()
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -298,13 +329,8 @@ def reused(kind: str, query: ArchiveQuery, compute, *details):
 
 
 def compute_facets(filterset: ArticleFilterSet, query: ArchiveQuery, expand: str = "") -> Facets:
-    counts = reused("facets", query, lambda: _all_facet_counts(filterset))
+    counts, total = reused("facets", query, lambda: _all_facet_counts(filterset, query))
     year_counts = {int(year): n for year, _label, n in counts["year"]}
-
-    # Every article has exactly one source, so the source facet also gives the total.
-    chosen_sources = query.values("source")
-    total = sum(n for slug, _name, n in counts["source"] if not chosen_sources or slug in chosen_sources)
-
     facets = [_facet(key, rows, query, expand == key) for key, rows in counts.items()]
     return Facets(facets=facets, total=total, year_counts=year_counts)
 

@@ -34,3 +34,13 @@ def seed(db):
     from django.core.management import call_command
 
     call_command("load_seed_archive", verbosity=0)
+
+
+@pytest.fixture
+def steady_database(monkeypatch):
+    """The database's state token held still, so reuse can be tested on its time alone.
+
+    Inside a test's transaction, and beside other work on the same PostgreSQL
+    server, the real token (facets.database_state) can move at any moment.
+    """
+    monkeypatch.setattr("coverage_archive.facets.database_state", lambda: "steady")

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db import connection
 
 from coverage_archive.dates import DatePrecision
 from tests.factories import ArticleFactory, ItemTypeFactory, OrganizationFactory, SourceFactory, SubjectFactory
@@ -130,6 +131,22 @@ def test_facets_show_the_top_values_with_a_link_to_show_all(reader):
     assert subjects[0].name in [v.label for v in chosen.values]  # a chosen value is shown even if not top
 
 
+def test_a_facet_shown_in_full_stops_at_its_limit_but_keeps_the_chosen_value_and_the_total(reader, monkeypatch):
+    monkeypatch.setattr("coverage_archive.facets.FACET_LIMIT", 3)
+    sources = [SourceFactory(name=f"Synthetic Source {n}") for n in range(6)]
+    for n, source in enumerate(sources):
+        for _ in range(6 - n):  # Source 0 has six pieces, Source 5 one
+            ArticleFactory(source=source)
+    expanded = facet(reader.get(ARCHIVE, {"more": "source"}), "source")
+    assert [v.label for v in expanded.values] == [f"Synthetic Source {n}" for n in range(3)]
+    assert expanded.note == "Showing the 3 most frequent."
+    response = reader.get(ARCHIVE, {"source": sources[5].slug, "more": "source"})
+    shown = {v.label: (v.count, v.selected) for v in facet(response, "source").values}
+    assert shown["Synthetic Source 5"] == (1, True)  # its own count, though past the limit
+    assert response.context["paginator"].count == 1
+    assert reader.get(ARCHIVE).context["paginator"].count == 21  # every source counted, not only those kept
+
+
 def test_active_filters_are_chips_with_removal_links_and_clear_all(reader, archive):
     organizing, radio = archive["organizing"].slug, archive["radio"].slug
     response = reader.get(
@@ -202,7 +219,7 @@ def test_the_result_range_reads_showing_from_to_of_total(reader, settings):
     assert "Showing 21–40 of 45 articles" in reader.get(ARCHIVE, {"page": 2}).text
 
 
-def test_facet_counts_are_reused_for_the_same_filters_when_caching_is_on(reader, archive, settings):
+def test_facet_counts_are_reused_for_the_same_filters_when_caching_is_on(reader, archive, settings, steady_database):
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -220,4 +237,32 @@ def test_facet_counts_are_reused_for_the_same_filters_when_caching_is_on(reader,
     with CaptureQueriesContext(connection) as other_filters:
         reader.get(ARCHIVE, {"language": "es"})
     assert any("WITH c AS" in query["sql"] for query in other_filters.captured_queries)
+    cache.clear()
+
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's snapshots")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_reused_counts_give_way_at_once_to_a_committed_change(reader, settings):
+    """On PostgreSQL the reused counts are keyed by the database's state: no reader sees them lag."""
+    from django.core.cache import cache
+
+    from coverage_archive.facets import database_state
+
+    settings.ARCHIVE_CACHE_SECONDS = 600
+    cache.clear()
+    radio = SourceFactory(name="Radio")
+    ArticleFactory(source=radio, title="Synthetic piece one")
+    assert counts(reader.get(ARCHIVE), "source") == {"Radio": 1}
+    before = database_state()
+    ArticleFactory(source=radio, title="Synthetic piece two")  # committed: no test transaction here
+    assert database_state() != before
+    response = reader.get(ARCHIVE)
+    assert counts(response, "source") == {"Radio": 2}
+    assert response.context["paginator"].count == 2 and len(response.context["articles"]) == 2
+    radio.name = "Radio, renamed"
+    radio.save()
+    assert counts(reader.get(ARCHIVE), "source") == {"Radio, renamed": 2}
     cache.clear()

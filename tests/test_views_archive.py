@@ -246,7 +246,7 @@ def test_lists_leave_the_bodies_in_the_database(reader):
         assert not any('"body"' in query["sql"] for query in captured.captured_queries), path
 
 
-def test_the_order_of_a_page_is_reused_while_its_articles_are_read_live(reader, settings):
+def test_the_order_of_a_page_is_reused_while_its_articles_are_read_live(reader, settings, steady_database):
     from django.core.cache import cache
     from django.test.utils import CaptureQueriesContext
 
