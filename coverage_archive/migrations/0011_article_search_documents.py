@@ -134,10 +134,6 @@ DROP FUNCTION IF EXISTS kyr_refresh_search_documents(bigint[]);
 """
 
 
-def drop_sqlite_search_triggers(apps, schema_editor):
-    sqlite_triggers.drop_sqlite_search_triggers(apps, schema_editor)
-
-
 def install_search_documents(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(POSTGRESQL_INSTALL)
@@ -177,7 +173,11 @@ class Migration(migrations.Migration):
         ),
         # Reversed: 0002's column and everything that fills it, after the column is back.
         migrations.RunPython(install_search_documents, uninstall_search_documents),
-        migrations.RunPython(drop_sqlite_search_triggers, sqlite_triggers.install_sqlite_search_triggers),
+        migrations.RunPython(
+            sqlite_triggers.drop_sqlite_search_triggers, sqlite_triggers.install_sqlite_search_triggers
+        ),
         migrations.RemoveField(model_name="article", name="search_vector"),
-        migrations.RunPython(sqlite_triggers.install_sqlite_search_triggers, drop_sqlite_search_triggers),
+        migrations.RunPython(
+            sqlite_triggers.install_sqlite_search_triggers, sqlite_triggers.drop_sqlite_search_triggers
+        ),
     ]
