@@ -181,7 +181,11 @@ def assert_focus_visible(stop: FocusStop | None) -> None:
 
 def focus_start_of_page(page: Page) -> None:
     """Put the keyboard at the top of the page, as on arrival, so the next Tab goes to its
-    first control (blur() alone leaves Chromium's starting point where focus was)."""
+    first control (blur() alone leaves Chromium's starting point where focus was).
+
+    Waits for the page's load event first: scripts can run before the stylesheet
+    has arrived, and focus judged then shows no indicator (seen on a busy machine)."""
+    page.wait_for_load_state("load")
     page.evaluate(
         """() => {
             window.scrollTo(0, 0);

@@ -39,6 +39,10 @@ def test_journey_5_editor_adds_a_subject_and_publishes_coverage_under_it(browsin
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("link", name="Articles", exact=True).click()
     page.get_by_role("link", name="Add article").click()
+    # The admin's scripts bind the slug's prepopulation once the page has loaded; typing
+    # sooner (a busy machine is slow to get there) would leave the slug empty.
+    page.wait_for_url("**/article/add/")
+    page.wait_for_load_state("load")
 
     page.get_by_label("Title:").press_sequentially(TITLE)  # typed: the slug fills itself in on keyup
     expect(page.get_by_label("Slug:")).to_have_value("synthetic-article-added-in-the-admin")
