@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper
 from django.db.models.functions import ExtractMonth, ExtractYear
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
@@ -27,6 +28,7 @@ from django.utils.translation import gettext as _
 from coverage_archive.dates import DatePrecision, PartialDate
 from coverage_archive.filters import ArticleFilterSet
 from coverage_archive.models import (
+    Article,
     ArticleOrganization,
     ArticleSubject,
     ItemType,
@@ -108,6 +110,17 @@ class ArchiveQuery:
     def database_state(self) -> str:
         """The database's state as this request found it (see database_state())."""
         return database_state()
+
+    def reuse_seconds(self, longest: int) -> int:
+        """How long what is computed now may be reused: `longest`, but not past the
+        next scheduled publication, which changes the results without a write."""
+        if self._next_publication is None:
+            return longest
+        return max(0, min(longest, int((self._next_publication - timezone.now()).total_seconds())))
+
+    @cached_property
+    def _next_publication(self):
+        return Article.objects.next_publication_time()
 
 
 def database_state() -> str:
@@ -312,8 +325,9 @@ def reused(kind: str, query: ArchiveQuery, compute, *details):
     a search's results) change only when the database does, so a copy (in
     Redis when several app instances share REDIS_URL) serves every reader of
     the same view. On PostgreSQL the copy is keyed by the database's state, so
-    a committed change is counted at once; on SQLite it lasts its time.
-    `details` tell apart what else the value depends on.
+    a committed change is counted at once; on SQLite it lasts its time. On
+    both it ends when a scheduled piece goes public. `details` tell apart what
+    else the value depends on.
     """
     seconds = settings.ARCHIVE_CACHE_SECONDS
     if not seconds:
@@ -324,7 +338,7 @@ def reused(kind: str, query: ArchiveQuery, compute, *details):
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, seconds)
+        cache.set(key, value, query.reuse_seconds(seconds))
     return value
 
 

@@ -175,6 +175,14 @@ class ArticleQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published_condition())
 
+    def next_publication_time(self):
+        """When the next scheduled piece goes public (published, its time yet to come), or None.
+
+        Readers' pages change then without any write to the database.
+        """
+        scheduled = self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        return scheduled.order_by("published_at").values_list("published_at", flat=True).first()
+
     def with_original_url(self, url: str):
         """Articles whose original URL is the same link as ``url`` (compared in normalised form)."""
         normalized = normalize_url(url)

@@ -195,7 +195,8 @@ ARCHIVE_PAGE_SIZE = 20
 # How long the archive's facet counts, total and order of results are reused for
 # the same filters; 0 turns it off. On PostgreSQL they are reused only while the
 # database is unchanged, so they may last long; on SQLite a change joins them
-# once they expire. The articles shown are always read live (an edit shows at
-# once, a withdrawn piece never). See coverage_archive/facets.py.
+# once they expire. On both they end when a scheduled piece goes public. The
+# articles shown are always read live (an edit shows at once, a withdrawn piece
+# never). See coverage_archive/facets.py.
 _POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 ARCHIVE_CACHE_SECONDS = env_int("ARCHIVE_CACHE_SECONDS", 600 if _POSTGRESQL else 60)

@@ -240,6 +240,40 @@ def test_facet_counts_are_reused_for_the_same_filters_when_caching_is_on(reader,
     cache.clear()
 
 
+def test_reused_counts_end_when_a_scheduled_piece_goes_public(reader, settings, monkeypatch):
+    """Publication at a set time changes the results with no write to the database."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    lifetimes = []
+
+    class Recording:
+        get = staticmethod(cache.get)
+
+        @staticmethod
+        def set(key, value, timeout):
+            lifetimes.append(timeout)
+            cache.set(key, value, timeout)
+
+    monkeypatch.setattr("coverage_archive.facets.cache", Recording)
+    settings.ARCHIVE_CACHE_SECONDS = 600
+    ArticleFactory()
+    scheduled = ArticleFactory(published_at=timezone.now() + datetime.timedelta(seconds=120))
+    for soon, expected in ((120, range(110, 121)), (0.5, [0])):
+        scheduled.published_at = timezone.now() + datetime.timedelta(seconds=soon)
+        scheduled.save()
+        cache.clear()
+        lifetimes.clear()
+        assert reader.get(ARCHIVE, {"q": "synthetic"}).context["paginator"].count == 1
+        assert len(lifetimes) == 2 and all(lifetime in expected for lifetime in lifetimes), lifetimes
+    scheduled.delete()
+    cache.clear()
+    lifetimes.clear()
+    reader.get(ARCHIVE)
+    assert lifetimes == [600, 600]
+    cache.clear()
+
+
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's snapshots")
 
 
