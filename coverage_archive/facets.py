@@ -413,7 +413,10 @@ def coverage_chart(filterset: ArticleFilterSet, query: ArchiveQuery, facets: Fac
     if start and end and _months_between(start, end) <= MONTHLY_CHART_MAX_MONTHS:
         return _monthly_chart(filterset, query, start, end)
     # With no date filter, the year facet has already counted exactly these rows.
-    year_counts = _year_counts(filterset.qs) if start or end else facets.year_counts
+    if start or end:
+        year_counts = reused("chart-years", query, lambda: _year_counts(filterset.qs))
+    else:
+        year_counts = facets.year_counts
     if not year_counts:
         return None
     first, last = min(year_counts), max(year_counts)
@@ -432,8 +435,9 @@ def _months_between(start: PartialDate, end: PartialDate) -> int:
     return (end.end.year - start.start.year) * 12 + end.end.month - start.start.month + 1
 
 
-def _monthly_chart(filterset, query, start: PartialDate, end: PartialDate) -> Chart | None:
-    results = filterset.qs.order_by()
+def _month_counts(results) -> tuple[dict[tuple[int, int], int], int]:
+    """Results by (year, month), and how many are dated only to the year."""
+    results = results.order_by()
     rows = (
         results.filter(date_precision__in=[DatePrecision.DAY, DatePrecision.MONTH])
         .annotate(year=ExtractYear("publication_date"), month=ExtractMonth("publication_date"))
@@ -441,7 +445,11 @@ def _monthly_chart(filterset, query, start: PartialDate, end: PartialDate) -> Ch
         .annotate(n=Count("pk"))
     )
     counts = {(row["year"], row["month"]): row["n"] for row in rows}
-    year_only = results.filter(date_precision=DatePrecision.YEAR).count()
+    return counts, results.filter(date_precision=DatePrecision.YEAR).count()
+
+
+def _monthly_chart(filterset, query, start: PartialDate, end: PartialDate) -> Chart | None:
+    counts, year_only = reused("chart-months", query, lambda: _month_counts(filterset.qs))
     bars = []
     year, month = start.start.year, start.start.month
     while (year, month) <= (end.end.year, end.end.month):

@@ -237,6 +237,11 @@ def test_facet_counts_are_reused_for_the_same_filters_when_caching_is_on(reader,
     with CaptureQueriesContext(connection) as other_filters:
         reader.get(ARCHIVE, {"language": "es"})
     assert any("WITH c AS" in query["sql"] for query in other_filters.captured_queries)
+    for dated in ({"date_from": "2018-01", "date_to": "2019-12"}, {"date_from": "2010"}):  # by month, by year
+        charted = reader.get(ARCHIVE, dated).context["chart"]
+        with CaptureQueriesContext(connection) as again:
+            assert reader.get(ARCHIVE, dated).context["chart"].bars == charted.bars
+        assert not any("COUNT(" in query["sql"] for query in again.captured_queries), dated  # nothing recounted
     cache.clear()
 
 
