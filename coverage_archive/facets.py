@@ -25,6 +25,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from coverage_archive import search
 from coverage_archive.dates import DatePrecision, PartialDate
 from coverage_archive.filters import ArticleFilterSet
 from coverage_archive.models import (
@@ -45,6 +46,10 @@ FACET_TOP = 8
 FACET_LIMIT = 300
 # Ranges of this many months or fewer are charted by month.
 MONTHLY_CHART_MAX_MONTHS = 24
+# Up to this many results of a search that is costly to match again (a phrase,
+# see search.matching_is_costly), the facet pass also gives their ids, so that
+# the page and the chart read them by id.
+RESULT_IDS_MAX = 2000
 
 # The order of the archive's parameters in every link we build.
 PARAMETERS = ("q", "subject", "source", "type", "organization", "language", "date_from", "date_to", "sort")
@@ -198,6 +203,11 @@ class Facets:
     facets: list[Facet]
     total: int
     year_counts: dict[int, int]
+    result_ids: list[int] | None = None  # the results' ids, when there are few
+
+    def narrow(self, results):
+        """The results (filterset.qs), read by id when the facet pass found them few."""
+        return results if self.result_ids is None else results.filter(pk__in=self.result_ids)
 
 
 def _year_counts(queryset):
@@ -222,8 +232,8 @@ FACET_FILTERS = {
 }
 
 
-def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple[dict[str, list], int]:
-    """Every facet's counts in one query, and the number of results.
+def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple[dict[str, list], int, list | None]:
+    """Every facet's counts in one query, the number of results and, when few, their ids.
 
     The candidate rows (published, matching the search) are read once into a
     common table, each with a true/false column per chosen facet filter; each
@@ -241,7 +251,7 @@ def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple
     sql, params = candidates.query.sql_with_params()
 
     def passing(facet):
-        ignored = {f"f_{name}" for name in FACET_FILTERS[facet]}
+        ignored = {f"f_{name}" for name in FACET_FILTERS[facet]} if facet else set()
         checks = [f"c.{flag}" for flag in flags if flag not in ignored]
         return " AND ".join(checks) or "1 = 1"
 
@@ -282,11 +292,21 @@ def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple
             f"ON l.article_id = c.id WHERE {passing('organization')} GROUP BY l.organization_id",
         ),
     ]
+    give_ids = bool(filterset.search_text) and search.matching_is_costly(filterset.search_text)
+    if give_ids:  # the results are the rows passing every flag
+        parts.append(
+            f"SELECT 'result', CAST(c.id AS TEXT), '', 0 FROM c WHERE {passing(None)} "
+            f"AND (SELECT COUNT(*) FROM c WHERE {passing(None)}) <= {int(RESULT_IDS_MAX)}"
+        )
     counts: dict[str, list[tuple[str, str, int]]] = {facet: [] for facet in FACET_FILTERS}
+    result_ids = []
     with connection.cursor() as cursor:
         cursor.execute(f"WITH c AS MATERIALIZED ({sql}) " + " UNION ALL ".join(parts), params)
         for facet, value, label, n in cursor.fetchall():
-            counts[facet].append((value, label, n))
+            if facet == "result":
+                result_ids.append(int(value))
+            else:
+                counts[facet].append((value, label, n))
     names = dict(Language.choices)
     counts["language"] = [(code, str(names.get(code, code)), n) for code, _label, n in counts["language"]]
     # Every article has exactly one source, so the source facet also gives the total.
@@ -298,7 +318,7 @@ def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple
         # more to tell that there are more, and any chosen value further down.
         chosen = set(query.values(facet))
         counts[facet] = rows[: FACET_LIMIT + 1] + [row for row in rows[FACET_LIMIT + 1 :] if row[0] in chosen]
-    return counts, total
+    return counts, total, (result_ids if give_ids and total <= RESULT_IDS_MAX else None)
 
 
 _TABLES = (Source, ItemType, Subject, Organization, ArticleSubject, ArticleOrganization)
@@ -343,10 +363,10 @@ def reused(kind: str, query: ArchiveQuery, compute, *details):
 
 
 def compute_facets(filterset: ArticleFilterSet, query: ArchiveQuery, expand: str = "") -> Facets:
-    counts, total = reused("facets", query, lambda: _all_facet_counts(filterset, query))
+    counts, total, result_ids = reused("facets", query, lambda: _all_facet_counts(filterset, query))
     year_counts = {int(year): n for year, _label, n in counts["year"]}
     facets = [_facet(key, rows, query, expand == key) for key, rows in counts.items()]
-    return Facets(facets=facets, total=total, year_counts=year_counts)
+    return Facets(facets=facets, total=total, year_counts=year_counts, result_ids=result_ids)
 
 
 def _facet(key: str, rows, query: ArchiveQuery, expanded: bool) -> Facet:
@@ -411,10 +431,10 @@ def coverage_chart(filterset: ArticleFilterSet, query: ArchiveQuery, facets: Fac
     cleaned = filterset.form.cleaned_data
     start, end = cleaned.get("date_from"), cleaned.get("date_to")
     if start and end and _months_between(start, end) <= MONTHLY_CHART_MAX_MONTHS:
-        return _monthly_chart(filterset, query, start, end)
+        return _monthly_chart(facets.narrow(filterset.qs), query, start, end)
     # With no date filter, the year facet has already counted exactly these rows.
     if start or end:
-        year_counts = reused("chart-years", query, lambda: _year_counts(filterset.qs))
+        year_counts = reused("chart-years", query, lambda: _year_counts(facets.narrow(filterset.qs)))
     else:
         year_counts = facets.year_counts
     if not year_counts:
@@ -448,8 +468,8 @@ def _month_counts(results) -> tuple[dict[tuple[int, int], int], int]:
     return counts, results.filter(date_precision=DatePrecision.YEAR).count()
 
 
-def _monthly_chart(filterset, query, start: PartialDate, end: PartialDate) -> Chart | None:
-    counts, year_only = reused("chart-months", query, lambda: _month_counts(filterset.qs))
+def _monthly_chart(results, query, start: PartialDate, end: PartialDate) -> Chart | None:
+    counts, year_only = reused("chart-months", query, lambda: _month_counts(results))
     bars = []
     year, month = start.start.year, start.start.month
     while (year, month) <= (end.end.year, end.end.month):

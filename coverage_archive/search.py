@@ -136,6 +136,25 @@ def index_scans(searching: bool):
                 cursor.execute("RESET enable_seqscan; RESET work_mem")
 
 
+_SEVERAL_WORDS = re.compile(r"\w\W+\w")
+
+
+def matching_is_costly(text: str) -> bool:
+    """Whether matching this query again costs more than reading its results by id.
+
+    On SQLite every search reads every row. On PostgreSQL the index answers
+    single words alone, but words that must stand together (a phrase, or a
+    hyphenated word, which is parsed as one) are checked against the stored
+    text of every article holding them all: tens of thousands for common words.
+    """
+    if not uses_full_text_search():
+        return True
+    terms = [
+        term for clause in parse_web_query(text, normalize=str.strip) for term in clause.required + clause.excluded
+    ]
+    return any(_SEVERAL_WORDS.search(term) for term in terms)
+
+
 def search_config_of(language_field: str = "language") -> Func:
     return Func(F(language_field), function="kyr_search_config")
 

@@ -59,7 +59,7 @@ def _render_archive(request, template, context, fixed_filters=None):
     query = ArchiveQuery(filterset)
     with search.index_scans(bool(filterset.search_text)):
         facets = compute_facets(filterset, query, expand=request.GET.get("more", ""))
-        paginator = CountedPaginator(filterset.qs, settings.ARCHIVE_PAGE_SIZE, count=facets.total)
+        paginator = CountedPaginator(facets.narrow(filterset.qs), settings.ARCHIVE_PAGE_SIZE, count=facets.total)
         page = paginator.get_page(nearest_page_number(request.GET.get("page")))
         articles = _articles_of_page(filterset, query, page)
         chart = coverage_chart(filterset, query, facets)

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from coverage_archive.models import Article
-from coverage_archive.search import fold, index_scans, parse_web_query
+from coverage_archive.search import fold, index_scans, matching_is_costly, parse_web_query
 from tests.factories import ArticleFactory, OrganizationFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +246,19 @@ def test_fold_and_the_web_query_parser():
     [only_excluded] = parse_web_query("!!! -x")
     assert only_excluded.required == [] and only_excluded.excluded == ["x"]
     assert parse_web_query("!!! ...") == []
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    ("query", "costly"),
+    [
+        ("ICE", False),
+        ("immigrant detention families", False),  # several words, each answered by the index
+        ("ICE OR -cameras", False),
+        ('"facial recognition"', True),  # words that must stand together
+        ('ICE -"facial recognition"', True),
+        ("know-your-rights", True),  # one hyphenated word is parsed as a phrase
+    ],
+)
+def test_phrases_are_the_searches_costly_to_match_again(query, costly):
+    assert matching_is_costly(query) is costly
