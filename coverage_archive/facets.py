@@ -48,8 +48,9 @@ FACET_LIMIT = 300
 MONTHLY_CHART_MAX_MONTHS = 24
 # Up to this many results of a search that is costly to match again (a phrase,
 # see search.matching_is_costly), the facet pass also gives their ids, so that
-# the page and the chart read them by id.
-RESULT_IDS_MAX = 2000
+# the page and the chart read them by id (each id one query parameter: fewer
+# where the database allows fewer, see _result_ids_max).
+RESULT_IDS_MAX = 10_000
 
 # The order of the archive's parameters in every link we build.
 PARAMETERS = ("q", "subject", "source", "type", "organization", "language", "date_from", "date_to", "sort")
@@ -293,10 +294,11 @@ def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple
         ),
     ]
     give_ids = bool(filterset.search_text) and search.matching_is_costly(filterset.search_text)
+    ids_max = _result_ids_max()
     if give_ids:  # the results are the rows passing every flag
         parts.append(
             f"SELECT 'result', CAST(c.id AS TEXT), '', 0 FROM c WHERE {passing(None)} "
-            f"AND (SELECT COUNT(*) FROM c WHERE {passing(None)}) <= {int(RESULT_IDS_MAX)}"
+            f"AND (SELECT COUNT(*) FROM c WHERE {passing(None)}) <= {ids_max}"
         )
     counts: dict[str, list[tuple[str, str, int]]] = {facet: [] for facet in FACET_FILTERS}
     result_ids = []
@@ -318,7 +320,13 @@ def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple
         # more to tell that there are more, and any chosen value further down.
         chosen = set(query.values(facet))
         counts[facet] = rows[: FACET_LIMIT + 1] + [row for row in rows[FACET_LIMIT + 1 :] if row[0] in chosen]
-    return counts, total, (result_ids if give_ids and total <= RESULT_IDS_MAX else None)
+    return counts, total, (result_ids if give_ids and total <= ids_max else None)
+
+
+def _result_ids_max() -> int:
+    """RESULT_IDS_MAX, or half the database's limit on query parameters (999 on SQLite)."""
+    limit = connection.features.max_query_params
+    return int(RESULT_IDS_MAX if limit is None else min(RESULT_IDS_MAX, limit // 2))
 
 
 _TABLES = (Source, ItemType, Subject, Organization, ArticleSubject, ArticleOrganization)
