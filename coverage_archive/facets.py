@@ -362,7 +362,7 @@ def reused(kind: str, query: ArchiveQuery, compute, *details):
         return compute()
     filters = urlencode([(name, value) for name, value in query.params if name != "sort"])
     described = f"{kind}:{get_language()}:{query.database_state}?{filters}#" + ":".join(map(str, details))
-    key = "archive:v3:" + hashlib.sha256(described.encode()).hexdigest()
+    key = "archive:v4:" + hashlib.sha256(described.encode()).hexdigest()
     value = cache.get(key)
     if value is None:
         value = compute()
