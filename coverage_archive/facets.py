@@ -416,7 +416,7 @@ def active_filter_chips(query: ArchiveQuery) -> list[Chip]:
     cleaned = query.filterset.form.cleaned_data
     chips = []
     if query.filterset.search_text:
-        chips.append(Chip(_("Search: “%(q)s”") % {"q": cleaned["q"]}, query.without("q")))
+        chips.append(Chip(_("Search: “%(q)s”") % {"q": _unquoted(cleaned["q"])}, query.without("q")))
     for subject in cleaned.get("subject") or ():
         chips.append(
             Chip(_("Subject: %(name)s") % {"name": subject.display_name}, query.without("subject", subject.slug))
@@ -432,6 +432,14 @@ def active_filter_chips(query: ArchiveQuery) -> list[Chip]:
     if cleaned.get("date_to"):
         chips.append(Chip(_("To %(date)s") % {"date": cleaned["date_to"].isoformat()}, query.without("date_to")))
     return chips
+
+
+def _unquoted(text: str) -> str:
+    """A search that is one quoted phrase, without its own quotes: the chip quotes it."""
+    text = text.strip()
+    if len(text) > 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1]:
+        return text[1:-1].strip()
+    return text
 
 
 def coverage_chart(filterset: ArticleFilterSet, query: ArchiveQuery, facets: Facets) -> Chart | None:

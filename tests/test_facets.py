@@ -166,6 +166,20 @@ def test_active_filters_are_chips_with_removal_links_and_clear_all(reader, archi
     assert f'<a href="{ARCHIVE}">Clear all filters</a>' in html
 
 
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [
+        ('"facial recognition"', "Search: “facial recognition”"),  # not “"facial recognition"”
+        ('"facial recognition" ICE', 'Search: “"facial recognition" ICE”'),
+        ('"a" OR "b"', 'Search: “"a" OR "b"”'),
+        ("  amazon  ", "Search: “amazon”"),
+    ],
+)
+def test_the_search_chip_quotes_the_search_once(reader, typed, label):
+    response = reader.get(ARCHIVE, {"q": typed})
+    assert response.context["chips"][0].label == label
+
+
 def test_term_pages_show_their_term_as_a_chip_leading_back_to_the_whole_archive(reader, archive):
     response = reader.get(archive["organizing"].get_absolute_url())
     assert [(c.label, c.remove_url) for c in response.context["chips"]] == [("Subject: Organizing", ARCHIVE)]
