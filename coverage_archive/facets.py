@@ -456,10 +456,13 @@ def coverage_chart(filterset: ArticleFilterSet, query: ArchiveQuery, facets: Fac
     if not year_counts:
         return None
     first, last = min(year_counts), max(year_counts)
+    # The chosen range's empty years are shown too, but only as far as the archive
+    # reaches under the other filters (the year facet): 0001 to 9999 draws no 10,000 bars.
+    reach = facets.year_counts or year_counts
     if start:
-        first = min(first, start.start.year)
+        first = min(first, max(start.start.year, min(reach)))
     if end:
-        last = max(last, end.end.year)
+        last = max(last, min(end.end.year, max(reach)))
     bars = [
         ChartBar(str(year), year_counts.get(year, 0), query.with_period(str(year), str(year)))
         for year in range(first, last + 1)

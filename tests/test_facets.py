@@ -221,6 +221,28 @@ def test_the_chart_counts_by_month_for_a_short_range(reader):
     assert chart.undated_count == 1  # dated only to 2018: overlaps the range, but has no month
 
 
+def test_the_chart_shows_a_chosen_range_only_as_far_as_the_archive_reaches(reader, archive):
+    def years(params):
+        return [(bar.label, bar.count) for bar in reader.get(ARCHIVE, params).context["chart"].bars]
+
+    response = reader.get(ARCHIVE, {"date_from": "0001", "date_to": "9999"})
+    assert len(response.content) < 100_000
+    assert [bar.label for bar in response.context["chart"].bars] == ["2018", "2019", "2020"]
+    assert years({"date_from": "1000"}) == [("2018", 2), ("2019", 2), ("2020", 2)]
+    # The range's empty years within the archive's reach are drawn, reach measured under the other filters.
+    ArticleFactory(publication_date=datetime.date(2023, 1, 1), date_precision=DatePrecision.YEAR, language="es")
+    assert [label for label, _count in years({"date_from": "2016", "date_to": "2030"})] == [
+        str(year) for year in range(2018, 2024)
+    ]
+    assert years({"date_from": "2016", "date_to": "2021", "language": "es"}) == [
+        ("2018", 1),
+        ("2019", 1),
+        ("2020", 0),
+        ("2021", 0),
+    ]
+    assert years({"date_to": "2030", "source": archive["paper"].slug}) == [("2019", 2), ("2020", 1)]
+
+
 def test_no_chart_without_dated_results(reader):
     ArticleFactory(publication_date=None, date_precision=DatePrecision.UNKNOWN)
     assert reader.get(ARCHIVE).context["chart"] is None
