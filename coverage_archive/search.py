@@ -13,7 +13,7 @@ organization names (title over the others); pieces that mention the words
 only in the body follow, newest first. Each result gets a highlighted snippet.
 
 SQLite keeps a casefolded, unaccented copy of the text (search_text) and
-requires every word or phrase to appear in it; no stemming, ranked by title
+requires every word or phrase to appear in it as whole words; no stemming, ranked by title
 matches first. Nothing errors out on either database.
 """
 
@@ -199,11 +199,29 @@ def _simple_search(queryset: QuerySet, text: str) -> QuerySet:
     for clause in clauses:
         matches = Q()
         for term in clause.required:
-            matches &= Q(search_text__contains=term)
+            matches &= _has_words("search_text", term)
         for term in clause.excluded:
-            matches &= ~Q(search_text__contains=term)
+            matches &= ~_has_words("search_text", term)
         condition |= matches
     return queryset.filter(condition)
+
+
+def _has_words(field_name: str, term: str) -> Q:
+    """The folded text holds the term as whole words: "ice" is not in "police".
+
+    Each word is first looked for with LIKE, which SQLite does itself, then the
+    term as a regular expression (Django's REGEXP function, in Python) between
+    non-word characters; the words of a phrase may be separated by any spaces or
+    punctuation, as PostgreSQL's phrase search allows.
+    """
+    words = re.findall(r"\w+", term)
+    if not words:  # no word characters at all (parse_web_query keeps none such)
+        return Q(**{f"{field_name}__contains": term})
+    condition = Q()
+    for word in words:
+        condition &= Q(**{f"{field_name}__contains": word})
+    pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)"
+    return condition & Q(**{f"{field_name}__regex": pattern})
 
 
 def _title_matches(text: str):
@@ -214,7 +232,7 @@ def _title_matches(text: str):
             continue
         title_has_all = Q()
         for term in clause.required:
-            title_has_all &= Q(folded_title__contains=term)
+            title_has_all &= _has_words("folded_title", term)
         whens.append(When(title_has_all, then=Value(1)))
     return Case(*whens, default=Value(0), output_field=IntegerField())
 

@@ -231,11 +231,25 @@ def test_sqlite_keeps_a_folded_copy_of_the_text_for_searching():
     assert "deportacion" in article.search_text and "nandu" in article.search_text
 
 
+def test_a_search_matches_whole_words_not_parts_of_words(reader):
+    ice = ArticleFactory(title="Synthetic one", body="Protest against ICE, raids followed.")
+    ArticleFactory(title="Synthetic two", body="Police and justice reform, price indices.")
+    hyphenated = ArticleFactory(title="Synthetic three", body="Employers must use E-Verify, said the notice.")
+    assert found(reader, "ice") == [ice.title]
+    assert found(reader, "ICE -raids") == []
+    assert set(found(reader, "-ice")) == {"Synthetic two", hyphenated.title}
+    assert found(reader, "e-verify") == [hyphenated.title]
+    assert found(reader, '"ice raids"') == [ice.title]  # punctuation between a phrase's words
+
+
 @sqlite_only
 def test_sqlite_ranks_title_matches_first(reader):
     ArticleFactory(title="Synthetic mention", body="surveillance", publication_date=datetime.date(2022, 1, 1))
     in_title = ArticleFactory(title="Surveillance synthetic", body="x", publication_date=datetime.date(2012, 1, 1))
     assert found(reader, "surveillance")[0] == in_title.title
+    # A title holding the word inside another ("surveillances") is no title match.
+    ArticleFactory(title="Synthetic surveillances", body="surveillance", publication_date=datetime.date(2023, 1, 1))
+    assert found(reader, "surveillance")[:2] == [in_title.title, "Synthetic surveillances"]
 
 
 def test_fold_and_the_web_query_parser():
