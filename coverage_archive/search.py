@@ -4,11 +4,11 @@ Readers type what they would type into a web search engine: words (all must
 match), "a quoted phrase", -word to exclude, OR between alternatives.
 
 PostgreSQL matches each article's stored search vector (ArticleSearchDocument;
-see migrations 0002 and 0011) against the query parsed three ways — English
-stems, Spanish stems and unaccented words — because a reader's query has no
-declared language: "organizers" finds "organizing", "deportaciones" finds
-"deportación", and "deportacion" typed without its accent still finds
-"deportación". Results are ranked by their title, summary and source and
+see migrations 0002, 0011 and 0012) against the query parsed three ways —
+English stems, Spanish stems and accent-blind stems — because a reader's query
+has no declared language: "organizers" finds "organizing", "deportaciones"
+finds "deportación", and "deportacion" typed without its accent still finds
+both. Results are ranked by their title, summary and source and
 organization names (title over the others); pieces that mention the words
 only in the body follow, newest first. Each result gets a highlighted snippet.
 
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection, transaction
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Replace
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -40,9 +39,12 @@ HEADLINE_OPTIONS = {
     "min_words": 12,
     "fragment_delimiter": " … ",
 }
+# Every word is indexed stemmed in its article's language and in an accent-blind,
+# lightly stemmed form (kyr_folded; see migrations 0002 and 0012).
+FOLDED_CONFIG = "kyr_folded"
 # A query has no declared language: it is parsed by each of these, and an
-# article matches if any parse does (see migration 0002 for the indexed forms).
-SEARCH_CONFIGS = ("english", "spanish", "kyr_unaccent")
+# article matches if any parse does.
+SEARCH_CONFIGS = ("english", "spanish", FOLDED_CONFIG)
 # Memory for one search's sorts and hash joins (see index_scans).
 SEARCH_WORK_MEM = "32MB"
 # ts_headline drops anything that looks like an HTML tag; these stand in for
@@ -271,17 +273,30 @@ def snippets(articles, text: str) -> dict[int, SafeString]:
     query = full_text_query(text)
     if query is None:
         return {}
-    document = Replace(
-        Replace(Func(F("summary"), Value("\n"), F("body"), function="concat"), Value("<"), Value(_LESS_THAN)),
-        Value(">"),
-        Value(_GREATER_THAN),
+    # Private-use characters are the snippet's own marks: removed from the text, and
+    # < and > put in their stand-ins, in one pass.
+    document = Func(
+        Func(F("summary"), Value("\n"), F("body"), function="concat"),
+        Value("<>" + _MARK_START + _MARK_END + _LESS_THAN + _GREATER_THAN),
+        Value(_LESS_THAN + _GREATER_THAN),
+        function="translate",
     )
     rows = (
         Article.objects.filter(pk__in=[article.pk for article in articles])
-        .annotate(snippet=SearchHeadline(document, query, config=search_config_of(), **HEADLINE_OPTIONS))
-        .values_list("pk", "snippet")
+        .annotate(
+            # Matched through its own language's stems or, where that shows no match
+            # ("deportacion" in "deportaciones"), through the accent-blind form.
+            own=SearchHeadline(document, query, config=search_config_of(), **HEADLINE_OPTIONS),
+            folded=SearchHeadline(document, query, config=FOLDED_CONFIG, **HEADLINE_OPTIONS),
+        )
+        .values_list("pk", "own", "folded")
     )
-    return {pk: highlight(snippet) for pk, snippet in rows if _MARK_START in snippet}
+    found = {}
+    for pk, *headlines in rows:
+        marked = next((headline for headline in headlines if _MARK_START in headline), None)
+        if marked is not None:
+            found[pk] = highlight(marked)
+    return found
 
 
 def highlight(headline: str) -> SafeString:

@@ -150,10 +150,33 @@ def test_stemming_finds_other_forms_of_a_word_in_english_and_spanish(reader):
     singular = ArticleFactory(language="es", body="Texto sintético: una deportación más.", summary="")
     plural = ArticleFactory(language="es", body="Texto sintético: las deportaciones continúan.", summary="")
     assert found(reader, "organizers") == [english.title]
-    # With or without its accent, "deportación" finds itself; stems find the plural both ways.
-    assert found(reader, "deportacion") == [singular.title]
-    assert set(found(reader, "deportación")) == {singular.title, plural.title}
-    assert set(found(reader, "deportaciones")) == {singular.title, plural.title}
+    # With or without accents, singular and plural find each other (Spanish stems, and
+    # the accent-blind stems for "deportacion", which Spanish stemming leaves whole).
+    for query in ("deportacion", "deportación", "deportaciones", "DEPORTACIONES", "deportaciónes"):
+        assert set(found(reader, query)) == {singular.title, plural.title}, query
+
+
+@postgresql_only
+def test_source_and_organization_names_are_stemmed_and_accent_blind(reader):
+    union = ArticleFactory(organizations=[OrganizationFactory(name="Synthetic Tenants Union")], body="", summary="")
+    radio = ArticleFactory(source=SourceFactory(name="Radio Niños Sintética"), body="", summary="")
+    assert found(reader, "tenant") == [union.title]
+    assert found(reader, "nino") == [radio.title]
+    assert found(reader, "niño") == [radio.title]
+
+
+@postgresql_only
+def test_the_search_index_is_installed():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extname FROM pg_extension WHERE extname = 'unaccent'")
+        assert cursor.fetchone() == ("unaccent",)
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'coverage_archive_articlesearchdocument' "
+            "AND indexname = 'article_search_document_gin'"
+        )
+        assert "USING gin (vector)" in cursor.fetchone()[0]
+        cursor.execute("SELECT to_tsvector('kyr_folded', 'Deportaciones deportación Tenants')::text")
+        assert cursor.fetchone() == ("'deportacion':1,2 'tenant':3",)
 
 
 @postgresql_only
@@ -207,6 +230,22 @@ def test_results_carry_a_highlighted_snippet_with_the_text_escaped(reader):
     assert "<mark>surveillance</mark>" in html
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+@postgresql_only
+def test_a_snippet_shows_a_match_found_without_its_accent_or_through_the_other_stems(reader):
+    ArticleFactory(language="es", summary="", body="Texto sintético: las deportaciones continúan en la ciudad.")
+    response = reader.get(ARCHIVE, {"q": "deportacion"})
+    [article] = response.context["articles"]
+    assert "<mark>deportaciones</mark>" in str(article.snippet)
+
+
+@postgresql_only
+def test_the_snippets_own_marks_in_an_article_are_dropped_not_taken_for_marks(reader):
+    ArticleFactory(summary="", body="Synthetic \ue000odd\ue001 text \ue002about\ue003 surveillance.")
+    [article] = reader.get(ARCHIVE, {"q": "surveillance"}).context["articles"]
+    assert str(article.snippet).count("<mark>") == 1
+    assert "odd text about <mark>surveillance</mark>" in str(article.snippet)
 
 
 @postgresql_only
