@@ -75,6 +75,27 @@ def test_each_facet_counts_under_the_other_filters(reader, archive):
     assert counts(response, "year") == {"2018": 2}
 
 
+def test_facets_count_a_searchs_results_under_the_other_filters(reader, archive):
+    from coverage_archive.models import Article
+
+    # Articles 1, 3, 4 and 6 mention the word searched for.
+    radio_2018 = Article.objects.filter(source=archive["radio"], publication_date__year=2018, language="en")
+    paper_2019 = Article.objects.filter(source=archive["paper"], publication_date__year=2019)
+    paper_2020 = Article.objects.filter(source=archive["paper"], publication_date__year=2020)
+    for articles in (radio_2018, paper_2019, paper_2020):
+        articles.update(body="Synthetic text about quokkas.")
+    response = reader.get(
+        ARCHIVE, {"q": "quokkas", "subject": archive["organizing"].slug, "source": archive["paper"].slug}
+    )
+    assert response.context["paginator"].count == 2  # 3 and 6
+    assert counts(response, "subject") == {"Organizing": 2, "Policing": 2}  # search + Paper: 3, 4, 6
+    assert counts(response, "source") == {"Radio": 1, "Paper": 2}  # search + Organizing: 1, 3, 6
+    assert counts(response, "type") == {"Report": 1, "Video": 1}
+    assert counts(response, "language") == {"English": 2}
+    assert counts(response, "organization") == {"Union": 2}
+    assert counts(response, "year") == {"2019": 1, "2020": 1}
+
+
 def test_several_subjects_combine_with_or_and_their_facet_ignores_them(reader, archive):
     both = [archive["organizing"].slug, archive["policing"].slug]
     response = reader.get(ARCHIVE, {"subject": both, "language": "en"})
@@ -180,6 +201,33 @@ def test_the_search_chip_quotes_the_search_once(reader, typed, label):
     assert response.context["chips"][0].label == label
 
 
+def test_every_kind_of_filter_has_its_chip(reader):
+    article = ArticleFactory(
+        item_type=ItemTypeFactory(name="Report"),
+        organizations=[OrganizationFactory(name="Union")],
+        publication_date=datetime.date(2019, 5, 1),
+    )
+    params = {
+        "type": article.item_type.slug,
+        "organization": article.organizations.get().slug,
+        "language": "es",
+        "date_from": "2019-01",
+        "date_to": "2019-06-30",
+    }
+    chips = reader.get(ARCHIVE, params).context["chips"]
+    assert [chip.label for chip in chips] == [
+        "Type: Report",
+        "Organization: Union",
+        "Language: Spanish",
+        "From 2019-01",
+        "To 2019-06-30",
+    ]
+    for chip, removed in zip(chips, params, strict=True):
+        assert chip.remove_url == f"{ARCHIVE}?" + "&".join(
+            f"{name}={value}" for name, value in params.items() if name != removed
+        )
+
+
 def test_term_pages_show_their_term_as_a_chip_leading_back_to_the_whole_archive(reader, archive):
     response = reader.get(archive["organizing"].get_absolute_url())
     assert [(c.label, c.remove_url) for c in response.context["chips"]] == [("Subject: Organizing", ARCHIVE)]
@@ -199,9 +247,14 @@ def test_the_chart_counts_results_by_year_with_empty_years_and_links(reader, arc
         ("2023", 1),
     ]
     assert chart.bars[0].url == f"{ARCHIVE}?date_from=2018&date_to=2018"
-    html = response.text
-    assert 'aria-hidden="true"' in html and "<table>" in html  # the table carries the figures for everyone
-    assert f'<a href="{ARCHIVE}?date_from=2018&amp;date_to=2018">2018</a>' in html
+    html = " ".join(response.text.split())
+    # A figure named by its caption; the drawing hidden from screen readers, its figures in a table.
+    assert '<figure class="chart" aria-labelledby="chart-caption">' in html
+    assert '<figcaption id="chart-caption"> Coverage by year: most in 2018 (2) </figcaption>' in html
+    assert '<svg class="chart__svg" viewBox="0 0 600 80" preserveAspectRatio="none" aria-hidden="true"' in html
+    assert html.count('<rect class="chart__bar"') == 4  # the empty years draw no bar
+    assert f'<th scope="row"><a href="{ARCHIVE}?date_from=2018&amp;date_to=2018">2018</a></th><td>2</td>' in html
+    assert '<th scope="row">2021</th><td>0</td>' in html  # an empty year is no dead link
 
 
 def test_the_chart_counts_by_month_for_a_short_range(reader):

@@ -111,6 +111,26 @@ def test_the_search_index_follows_every_change_in_the_same_transaction(reader):
     assert found(reader, "eta") == ["Synthetic eta title"]
 
 
+def test_imported_articles_and_a_changed_language_are_searchable_at_once(reader, tmp_path):
+    from django.core.management import call_command
+
+    from tests.csv_files import csv_bytes, synthetic_row
+
+    path = tmp_path / "clippings.csv"
+    path.write_bytes(csv_bytes([synthetic_row(1, body="Synthetic words about quokkas.", organizations="Wombat Aid")]))
+    call_command("import_coverage", str(path), "--create-terms", verbosity=0)
+    assert found(reader, "quokkas") == found(reader, "wombat") == ["Synthetic article 1"]
+
+    # On PostgreSQL, words are stemmed by the article's language: a change of language restems them.
+    article = ArticleFactory(language="en", summary="", body="Texto sintético: las deportaciones continúan.")
+    spanish_stem_only = "deportar" if connection.vendor == "postgresql" else "deportaciones"
+    before = found(reader, spanish_stem_only)
+    article.language = "es"
+    article.save()
+    assert found(reader, spanish_stem_only) == [article.title]
+    assert before == ([] if connection.vendor == "postgresql" else [article.title])
+
+
 def test_the_search_triggers_exist_after_all_migrations():
     names = {
         "postgresql": [

@@ -206,17 +206,38 @@ def test_a_term_page_combines_its_term_with_other_filters(reader):
     assert titles(reader.get("/subjects/organizing/", {"language": "es"})) == [spanish.title]
 
 
-def test_archive_query_count_does_not_grow_with_the_results(reader, django_assert_num_queries):
+@pytest.mark.parametrize(
+    ("dates", "chart_queries"),
+    [
+        ({}, 0),  # the year facet's counts are the chart's
+        ({"date_from": "2010", "date_to": "2030"}, 1),  # the chart counts the dated results by year
+        ({"date_from": "2018-01", "date_to": "2018-12"}, 2),  # by month, and those dated only to the year
+    ],
+)
+def test_archive_query_count_does_not_grow_with_the_results(reader, django_assert_num_queries, dates, chart_queries):
     subjects = [SubjectFactory() for _ in range(3)]
     source, item_type, organization = SourceFactory(), ItemTypeFactory(), OrganizationFactory()
-    for _ in range(25):
-        ArticleFactory(subjects=subjects, organizations=[organization], source=source, item_type=item_type)
+
+    def add_articles(count):
+        for _ in range(count):
+            ArticleFactory(
+                subjects=subjects,
+                organizations=[organization],
+                source=source,
+                item_type=item_type,
+                language="es",
+                publication_date=datetime.date(2018, 6, 1),
+            )
+
+    add_articles(25)
     params = {
         "subject": [s.slug for s in subjects],
         "source": source.slug,
         "type": item_type.slug,
         "organization": organization.slug,
+        "language": "es",
         "q": "synthetic",
+        **dates,
     }
     # 4 to look up the chosen subjects, source, type and organization by slug;
     # 1 for every facet's counts (subject, source, type, organization, language,
@@ -225,13 +246,13 @@ def test_archive_query_count_does_not_grow_with_the_results(reader, django_asser
     # subjects; and on PostgreSQL 1 for the page's highlighted snippets, 1 to keep
     # the search on its index (search.index_scans) and, only because a test runs
     # inside a transaction, 1 to give that transaction its planner settings back.
-    expected = 7 + 3 * (connection.vendor == "postgresql")
+    expected = 7 + 3 * (connection.vendor == "postgresql") + chart_queries
     with django_assert_num_queries(expected):
         response = reader.get(ARCHIVE, params)
     assert len(response.context["articles"]) == 20
+    assert response.context["chart"].bars
     for count in (5, 30):  # the same number of queries for more results
-        for _ in range(count):
-            ArticleFactory(subjects=subjects, organizations=[organization], source=source, item_type=item_type)
+        add_articles(count)
         with django_assert_num_queries(expected):
             reader.get(ARCHIVE, {**params, "page": 2})
 
