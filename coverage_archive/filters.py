@@ -216,8 +216,8 @@ class ArticleFilterSet(django_filters.FilterSet):
 
     def filter_text(self, queryset, name, value):
         """Full-text search on PostgreSQL, folded-text search on SQLite (coverage_archive.search)."""
-        if not search.has_words(value):
-            return queryset  # only spaces or punctuation: nothing to look for
+        if not search.has_terms(value):
+            return queryset  # only spaces, punctuation or OR: nothing to look for
         return search.search(queryset, value)
 
     # The taxonomy, language and date filters, each stated once as a condition:
@@ -278,7 +278,7 @@ class ArticleFilterSet(django_filters.FilterSet):
     def search_text(self) -> str:
         """The reader's search words, if there are any to look for."""
         text = self.form.cleaned_data.get("q") or ""
-        return text if search.has_words(text) else ""
+        return text if search.has_terms(text) else ""
 
     @property
     def sort_order(self) -> str:

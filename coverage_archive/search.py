@@ -70,8 +70,13 @@ def uses_full_text_search() -> bool:
 
 
 def has_words(text: str) -> bool:
-    """Whether a query has anything to look for (not only spaces and punctuation)."""
+    """Whether a text has a letter or a number (not only spaces and punctuation)."""
     return any(char.isalnum() for char in text)
+
+
+def has_terms(text: str) -> bool:
+    """Whether a query has anything to look for: a word, not only punctuation or OR."""
+    return bool(parse_web_query(text))
 
 
 # --- PostgreSQL ---------------------------------------------------------------
@@ -201,14 +206,14 @@ def _simple_search(queryset: QuerySet, text: str) -> QuerySet:
     for clause in clauses:
         matches = Q()
         for term in clause.required:
-            matches &= _has_words("search_text", term)
+            matches &= _contains_words("search_text", term)
         for term in clause.excluded:
-            matches &= ~_has_words("search_text", term)
+            matches &= ~_contains_words("search_text", term)
         condition |= matches
     return queryset.filter(condition)
 
 
-def _has_words(field_name: str, term: str) -> Q:
+def _contains_words(field_name: str, term: str) -> Q:
     """The folded text holds the term as whole words: "ice" is not in "police".
 
     Each word is first looked for with LIKE, which SQLite does itself, then the
@@ -234,7 +239,7 @@ def _title_matches(text: str):
             continue
         title_has_all = Q()
         for term in clause.required:
-            title_has_all &= _has_words("folded_title", term)
+            title_has_all &= _contains_words("folded_title", term)
         whens.append(When(title_has_all, then=Value(1)))
     return Case(*whens, default=Value(0), output_field=IntegerField())
 

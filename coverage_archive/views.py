@@ -44,7 +44,7 @@ def _render_archive(request, template, context, fixed_filters=None):
             "form": filterset.form,
             "query_was_cut": filterset.query_was_cut,
             "query_limit": MAX_QUERY_LENGTH,
-            "query_has_no_words": bool(q.strip()) and not search.has_words(q),
+            "query_has_no_words": bool(q.strip()) and not search.has_terms(q),
         }
     )
     if not filterset.is_valid():

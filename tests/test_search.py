@@ -75,13 +75,15 @@ def test_a_search_with_a_date_sort_is_sorted_by_date(reader):
     assert found(reader, "surveillance", sort="oldest") == [old.title, new.title]
 
 
-@pytest.mark.parametrize("query", ["!!!", "  ...  ", "—", "%"])
-def test_a_query_without_letters_or_numbers_is_left_out_with_a_note(reader, query):
+@pytest.mark.parametrize("query", ["!!!", "  ...  ", "—", "%", "OR", '"" OR ""', "- OR -"])
+def test_a_query_without_words_is_left_out_with_a_note(reader, query):
     article = ArticleFactory()
     response = reader.get(ARCHIVE, {"q": query})
     assert response.status_code == 200
-    assert "had no letters or numbers" in response.text
+    assert "Your search had no words to look for, so it was left out." in response.text
     assert [a.title for a in response.context["articles"]] == [article.title]
+    assert response.context["chips"] == []  # no "Search: “OR”"
+    assert response.context["filter"].sort_order == "newest"  # nothing to rank by
 
 
 def test_the_search_index_follows_every_change_in_the_same_transaction(reader):
