@@ -47,6 +47,19 @@ def test_it_refuses_an_archive_with_real_coverage_unless_forced(seed):
     assert Article.objects.count() == 6
 
 
+@pytest.mark.parametrize(
+    ("slug", "source_slug"),
+    [
+        ("synthetic-article-7", "community-radio"),  # numbered like a synthetic article, from an editor's source
+        ("synthetic-data-guide", "synthetic-source-1"),  # an editor's slug
+    ],
+)
+def test_only_its_own_articles_count_as_synthetic(slug, source_slug):
+    ArticleFactory(slug=slug, source__slug=source_slug)
+    with pytest.raises(CommandError, match="1 real"):
+        call_command("seed_synthetic", "--articles", "5", verbosity=0)
+
+
 def test_dry_run_writes_nothing(capsys):
     call_command("seed_synthetic", "--articles", "5", "--dry-run")
     assert "Would add 5" in capsys.readouterr().out

@@ -48,7 +48,11 @@ class Command(BaseCommand):
         count, batch_size = options["articles"], options["batch_size"]
         if count < 1 or batch_size < 1 or (options["first_number"] is not None and options["first_number"] < 1):
             raise CommandError("--articles, --batch-size and --first-number must be at least 1.")
-        real = Article.objects.exclude(slug__startswith=SYNTHETIC_SLUG_PREFIX).count()
+        # Synthetic: numbered by this command, from one of its sources (a slug alone could be an editor's).
+        real = Article.objects.exclude(
+            slug__regex=rf"^{SYNTHETIC_SLUG_PREFIX}article-[0-9]+$",
+            source__slug__startswith=f"{SYNTHETIC_SLUG_PREFIX}source-",
+        ).count()
         if real and not options["force"]:
             raise CommandError(
                 f"This archive holds {real} real (non-synthetic) article(s); synthetic data would mix with them. "
