@@ -22,7 +22,13 @@ import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import (
+    SearchHeadline,
+    SearchQuery,
+    SearchRank,
+    SearchVectorExact,
+    SearchVectorField,
+)
 from django.db import connection, transaction
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Value, When
 from django.utils.html import escape
@@ -269,7 +275,8 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
 def snippets(articles, text: str) -> dict[int, SafeString]:
     """A highlighted snippet for each article showing why it matched (PostgreSQL only).
 
-    One query for the page's articles; the text is escaped before the marks are added.
+    One query for the page's articles, and one more for those that show no match in
+    their own language's forms; the text is escaped before the marks are added.
     """
     if not uses_full_text_search() or not articles:
         return {}
@@ -286,22 +293,29 @@ def snippets(articles, text: str) -> dict[int, SafeString]:
         Value(_LESS_THAN + _GREATER_THAN),
         function="translate",
     )
-    rows = (
-        Article.objects.filter(pk__in=[article.pk for article in articles])
-        .annotate(
-            # Matched through its own language's stems or, where that shows no match
-            # ("deportacion" in "deportaciones"), through the accent-blind form.
-            own=SearchHeadline(document, query, config=search_config_of(), **HEADLINE_OPTIONS),
-            folded=SearchHeadline(document, query, config=FOLDED_CONFIG, **HEADLINE_OPTIONS),
+
+    def headlines(pks, config, **also):
+        rows = Article.objects.filter(pk__in=pks).annotate(
+            snippet=SearchHeadline(document, query, config=config, **HEADLINE_OPTIONS), **also
         )
-        .values_list("pk", "own", "folded")
+        return {row["pk"]: row for row in rows.values("pk", "snippet", *also)}
+
+    # Matched through the article's own language's stems or, where that shows no
+    # match ("deportacion" in "deportaciones"), through the accent-blind stems: a
+    # second query, only for those whose summary or text matches (the stored
+    # vector's B and C weights; a match in the title alone needs no snippet).
+    rows = headlines(
+        [article.pk for article in articles],
+        search_config_of(),
+        text_matches=SearchVectorExact(
+            Func(F("search_document__vector"), Value("{b,c}"), function="ts_filter", output_field=SearchVectorField()),
+            query,
+        ),
     )
-    found = {}
-    for pk, *headlines in rows:
-        marked = next((headline for headline in headlines if _MARK_START in headline), None)
-        if marked is not None:
-            found[pk] = highlight(marked)
-    return found
+    marked = {pk: row["snippet"] for pk, row in rows.items() if _MARK_START in row["snippet"]}
+    if missing := [pk for pk, row in rows.items() if pk not in marked and row["text_matches"]]:
+        marked |= {pk: row["snippet"] for pk, row in headlines(missing, FOLDED_CONFIG).items()}
+    return {pk: highlight(snippet) for pk, snippet in marked.items() if _MARK_START in snippet}
 
 
 def highlight(headline: str) -> SafeString:

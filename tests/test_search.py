@@ -257,9 +257,20 @@ def test_results_carry_a_highlighted_snippet_with_the_text_escaped(reader):
 @postgresql_only
 def test_a_snippet_shows_a_match_found_without_its_accent_or_through_the_other_stems(reader):
     ArticleFactory(language="es", summary="", body="Texto sintético: las deportaciones continúan en la ciudad.")
-    response = reader.get(ARCHIVE, {"q": "deportacion"})
-    [article] = response.context["articles"]
-    assert "<mark>deportaciones</mark>" in str(article.snippet)
+    ArticleFactory(language="es", title="Deportaciones: sintético", summary="", body="Nada más.")
+
+    def headline_queries(q):
+        with CaptureQueriesContext(connection) as captured:
+            response = reader.get(ARCHIVE, {"q": q})
+        return response, sum("ts_headline" in query["sql"] for query in captured.captured_queries)
+
+    response, queries = headline_queries("deportacion")
+    assert [str(article.snippet) for article in response.context["articles"]] == [
+        "None",  # matched in its title only: nothing to show below it
+        "Texto sintético: las <mark>deportaciones</mark> continúan en la ciudad",
+    ]
+    assert queries == 2  # the second in the accent-blind forms, for the one whose text matched
+    assert headline_queries("deportaciones")[1] == 1  # the Spanish stems show every match
 
 
 @postgresql_only
