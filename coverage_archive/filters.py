@@ -11,7 +11,7 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as filter_fields
 
@@ -242,10 +242,12 @@ class ArticleFilterSet(django_filters.FilterSet):
     @staticmethod
     def condition(name, value):
         if name == "subject":
-            # Any of the chosen subjects; EXISTS, so an article in two is listed once.
-            return Exists(ArticleSubject.objects.filter(article_id=OuterRef("pk"), subject__in=value))
+            # Any of the chosen subjects, listed once if in two. IN rather than EXISTS:
+            # as a facet flag on every row (facets._all_facet_counts), PostgreSQL then
+            # hashes the chosen subjects' articles once instead of probing the links per row.
+            return Q(pk__in=ArticleSubject.objects.filter(subject__in=value).values("article_id"))
         if name == "organization":
-            return Exists(ArticleOrganization.objects.filter(article_id=OuterRef("pk"), organization=value))
+            return Q(pk__in=ArticleOrganization.objects.filter(organization=value).values("article_id"))
         if name == "source":
             return Q(source=value)
         if name == "type":

@@ -394,3 +394,15 @@ def test_reused_counts_give_way_at_once_to_a_committed_change(reader, settings):
     radio.save()
     assert counts(reader.get(ARCHIVE), "source") == {"Radio, renamed": 2}
     cache.clear()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner hints")
+def test_a_search_is_matched_once_for_all_facets_and_browsing_lets_each_facet_read_the_index(reader, archive):
+    """bench/README.md: keeping 100,000 unsearched rows cost more than each facet reading them."""
+    from django.test.utils import CaptureQueriesContext
+
+    for params, hint in (({"subject": archive["organizing"].slug}, "NOT MATERIALIZED"), ({"q": "x"}, "MATERIALIZED")):
+        with CaptureQueriesContext(connection) as captured:
+            reader.get(ARCHIVE, params)
+        [facet_query] = [query["sql"] for query in captured.captured_queries if query["sql"].startswith("WITH c AS")]
+        assert facet_query.startswith(f"WITH c AS {hint} (")
