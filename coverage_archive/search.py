@@ -8,13 +8,13 @@ see migrations 0002, 0011 and 0012) against the query parsed three ways —
 English stems, Spanish stems and accent-blind stems — because a reader's query
 has no declared language: "organizers" finds "organizing", "deportaciones"
 finds "deportación", and "deportacion" typed without its accent still finds
-both. Results are ranked by their title, summary and source and
-organization names (title over the others); pieces that mention the words
-only in the body follow, newest first. Each result gets a highlighted snippet.
+both. Results are ranked by their title, summary and source and organization
+names (title over the others); pieces that mention the words only in the body
+follow, newest first. Each result gets a highlighted snippet.
 
 SQLite keeps a casefolded, unaccented copy of the text (search_text) and
-requires every word or phrase to appear in it as whole words; no stemming, ranked by title
-matches first. Nothing errors out on either database.
+requires every word or phrase to appear in it as whole words; no stemming,
+ranked by title matches first. Nothing errors out on either database.
 """
 
 import re
