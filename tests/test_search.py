@@ -199,6 +199,9 @@ def test_the_search_index_is_installed():
         assert "USING gin (vector)" in cursor.fetchone()[0]
         cursor.execute("SELECT to_tsvector('kyr_folded', 'Deportaciones deportación Tenants')::text")
         assert cursor.fetchone() == ("'deportacion':1,2 'tenant':3",)
+        # Kept for app processes still running the code before migration 0012.
+        cursor.execute("SELECT to_tsvector('kyr_unaccent', 'Deportación')::text")
+        assert cursor.fetchone() == ("'deportacion':1",)
 
 
 @postgresql_only

@@ -16,8 +16,10 @@ the text and from the query, whatever the language: deportacion, deportación,
 deportaciones and Deportaciones all become "deportacion", tenants "tenant",
 niños "nino". The language's own stemmed form is kept beside it, as before.
 
-Every article's search document is rewritten with the new form. SQLite's
-search is unchanged.
+Every article's search document is rewritten with the new form. kyr_unaccent
+stays (unused by this code): app processes still running the previous code
+keep searching with it while the migration runs and until they restart.
+SQLite's search is unchanged.
 """
 
 from django.db import migrations
@@ -68,23 +70,15 @@ ALTER TEXT SEARCH CONFIGURATION kyr_folded
     ALTER MAPPING FOR word, hword, hword_part WITH unaccent, kyr_folded_stem;
 """
 
-UNACCENTED = """
-CREATE TEXT SEARCH CONFIGURATION kyr_unaccent (COPY = simple);
-ALTER TEXT SEARCH CONFIGURATION kyr_unaccent
-    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, simple;
-"""
-
-
 def fold_search_words(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FOLDED + _search_functions("kyr_folded") + "DROP TEXT SEARCH CONFIGURATION kyr_unaccent;")
+        schema_editor.execute(FOLDED + _search_functions("kyr_folded"))
 
 
 def unfold_search_words(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
-            UNACCENTED
-            + _search_functions("kyr_unaccent")
+            _search_functions("kyr_unaccent")
             + "DROP TEXT SEARCH CONFIGURATION kyr_folded; DROP TEXT SEARCH DICTIONARY kyr_folded_stem;"
         )
 
