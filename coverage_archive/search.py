@@ -300,10 +300,12 @@ def snippets(articles, text: str) -> dict[int, SafeString]:
         )
         return {row["pk"]: row for row in rows.values("pk", "snippet", *also)}
 
+    # Only for results whose summary or text matches (the stored vector's B and C
+    # weights): a match in the title alone shows in the title, and a snippet would
+    # highlight words that are not the match (one word of a phrase found elsewhere).
     # Matched through the article's own language's stems or, where that shows no
-    # match ("deportacion" in "deportaciones"), through the accent-blind stems: a
-    # second query, only for those whose summary or text matches (the stored
-    # vector's B and C weights; a match in the title alone needs no snippet).
+    # match ("deportacion" in "deportaciones"), through the accent-blind stems, in
+    # a second query for those only.
     rows = headlines(
         [article.pk for article in articles],
         search_config_of(),
@@ -312,8 +314,9 @@ def snippets(articles, text: str) -> dict[int, SafeString]:
             query,
         ),
     )
-    marked = {pk: row["snippet"] for pk, row in rows.items() if _MARK_START in row["snippet"]}
-    if missing := [pk for pk, row in rows.items() if pk not in marked and row["text_matches"]]:
+    matched = {pk: row["snippet"] for pk, row in rows.items() if row["text_matches"]}
+    marked = {pk: snippet for pk, snippet in matched.items() if _MARK_START in snippet}
+    if missing := [pk for pk in matched if pk not in marked]:
         marked |= {pk: row["snippet"] for pk, row in headlines(missing, FOLDED_CONFIG).items()}
     return {pk: highlight(snippet) for pk, snippet in marked.items() if _MARK_START in snippet}
 

@@ -277,6 +277,13 @@ def test_a_snippet_shows_a_match_found_without_its_accent_or_through_the_other_s
 
 
 @postgresql_only
+def test_a_match_in_the_title_alone_gets_no_snippet_of_stray_words(reader):
+    ArticleFactory(title="Synthetic: facial recognition", summary="", body="Voice recognition, then faces.")
+    [article] = reader.get(ARCHIVE, {"q": '"facial recognition"'}).context["articles"]
+    assert article.snippet is None  # not "Voice <mark>recognition</mark>, then faces"
+
+
+@postgresql_only
 def test_the_snippets_own_marks_in_an_article_are_dropped_not_taken_for_marks(reader):
     ArticleFactory(summary="", body="Synthetic \ue000odd\ue001 text \ue002about\ue003 surveillance.")
     [article] = reader.get(ARCHIVE, {"q": "surveillance"}).context["articles"]
