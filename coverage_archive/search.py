@@ -62,13 +62,27 @@ def fold(text: str | None) -> str:
     """Casefold and strip accents: “Deportación” → “deportacion”."""
     if not text:
         return ""
+    if text.isascii():  # nothing to unaccent: the same, without a loop over every character
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+_WORD = re.compile(r"\w+")
+
+
+def words_of(text: str | None) -> str:
+    """The text as SQLite's search reads it: folded, its words parted by single
+    spaces, with one before and after, so that LIKE '% ice %' finds the word
+    "ICE," and not "police": “Deportación, ICE.” → “ deportacion ice ”."""
+    return " " + " ".join(_WORD.findall(fold(text))) + " "
+
+
 def register_sqlite_functions(sender, connection, **kwargs):
     if connection.vendor == "sqlite":
-        connection.connection.create_function("kyr_fold", 1, fold, deterministic=True)
+        # kyr_fold() is what the search triggers of migration 0002 call (0013 refreshed
+        # the stored text when it came to part the words).
+        connection.connection.create_function("kyr_fold", 1, words_of, deterministic=True)
 
 
 def uses_full_text_search() -> bool:
@@ -220,21 +234,16 @@ def _simple_search(queryset: QuerySet, text: str) -> QuerySet:
 
 
 def _contains_words(field_name: str, term: str) -> Q:
-    """The folded text holds the term as whole words: "ice" is not in "police".
-
-    Each word is first looked for with LIKE, which SQLite does itself, then the
-    term as a regular expression (Django's REGEXP function, in Python) between
-    non-word characters; the words of a phrase may be separated by any spaces or
+    """The text (as words_of() gives it) holds the term as whole words: "ice" is
+    not in "police", and a phrase's words may be parted by any spaces or
     punctuation, as PostgreSQL's phrase search allows.
+
+    Two LIKEs, done by SQLite: '%ice%' first, since a pattern that starts with a
+    space is tried at every space of every text (59 against 24 ms for a rare
+    word in 10,000 articles), then '% ice %' on the texts that passed.
     """
-    words = re.findall(r"\w+", term)
-    if not words:  # no word characters at all (parse_web_query keeps none such)
-        return Q(**{f"{field_name}__contains": term})
-    condition = Q()
-    for word in words:
-        condition &= Q(**{f"{field_name}__contains": word})
-    pattern = r"(?<!\w)" + r"\W+".join(map(re.escape, words)) + r"(?!\w)"
-    return condition & Q(**{f"{field_name}__regex": pattern})
+    words = words_of(term)
+    return Q(**{f"{field_name}__contains": words.strip()}) & Q(**{f"{field_name}__contains": words})
 
 
 def _title_matches(text: str):
@@ -244,8 +253,8 @@ def _title_matches(text: str):
         if not clause.required:
             continue
         title_has_all = Q()
-        for term in clause.required:
-            title_has_all &= _contains_words("folded_title", term)
+        for term in clause.required:  # titles are short: '% word %' alone
+            title_has_all &= Q(folded_title__contains=words_of(term))
         whens.append(When(title_has_all, then=Value(1)))
     return Case(*whens, default=Value(0), output_field=IntegerField())
 
