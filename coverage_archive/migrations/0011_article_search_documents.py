@@ -30,14 +30,13 @@ sqlite_triggers = import_module("coverage_archive.migrations.0009_taxonomy_spani
 
 DOCUMENTS = "coverage_archive_articlesearchdocument"
 
-POSTGRESQL_INSTALL = rf"""
--- The old per-article column's upkeep and index (0002).
-DROP TRIGGER article_search_vector ON coverage_archive_article;
-DROP FUNCTION kyr_article_search_vector_trigger();
-DROP INDEX article_search_vector_gin;
 
+def refresh_documents_function(config: str) -> str:
+    """kyr_refresh_search_documents(), names indexed in the accent-blind form of
+    `config` (kyr_unaccent here; migration 0012 redefines it with kyr_folded)."""
+    return rf"""
 -- Writes (or rewrites) the search documents of the given articles.
-CREATE FUNCTION kyr_refresh_search_documents(article_ids bigint[]) RETURNS void
+CREATE OR REPLACE FUNCTION kyr_refresh_search_documents(article_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO {DOCUMENTS} (article_id, vector, ranking_vector)
     SELECT a.id, heading.words || setweight(kyr_search_words(a.language, a.body), 'C'), heading.words
@@ -45,7 +44,7 @@ LANGUAGE sql AS $$
     CROSS JOIN LATERAL (
         SELECT setweight(kyr_search_words(a.language, a.title), 'A')
             || setweight(kyr_search_words(a.language, a.summary), 'B')
-            || setweight(to_tsvector('kyr_unaccent',
+            || setweight(to_tsvector('{config}',
                    coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
                    || ' ' ||
                    coalesce((SELECT string_agg(o.name, ' ')
@@ -57,7 +56,19 @@ LANGUAGE sql AS $$
     ON CONFLICT (article_id) DO UPDATE
         SET vector = EXCLUDED.vector, ranking_vector = EXCLUDED.ranking_vector
 $$;
+"""
 
+
+POSTGRESQL_INSTALL = (
+    rf"""
+-- The old per-article column's upkeep and index (0002).
+DROP TRIGGER article_search_vector ON coverage_archive_article;
+DROP FUNCTION kyr_article_search_vector_trigger();
+DROP INDEX article_search_vector_gin;
+
+"""
+    + refresh_documents_function("kyr_unaccent")
+    + rf"""
 -- New articles: one statement for a whole bulk insert.
 CREATE FUNCTION kyr_index_inserted_articles() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -124,6 +135,7 @@ CREATE INDEX article_search_document_gin ON {DOCUMENTS} USING gin (vector);
 
 SELECT kyr_refresh_search_documents(ARRAY(SELECT id FROM coverage_archive_article));
 """
+)
 
 POSTGRESQL_UNINSTALL = """
 DROP TRIGGER IF EXISTS article_search_document_inserted ON coverage_archive_article;

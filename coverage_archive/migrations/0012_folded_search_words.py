@@ -22,43 +22,26 @@ keep searching with it while the migration runs and until they restart.
 SQLite's search is unchanged.
 """
 
+from importlib import import_module
+
 from django.db import migrations
 
-DOCUMENTS = "coverage_archive_articlesearchdocument"
+search_documents = import_module("coverage_archive.migrations.0011_article_search_documents")
 
 
 def _search_functions(config: str) -> str:
     """0002's kyr_search_words and 0011's kyr_refresh_search_documents, their
     accent-blind form made by `config`; then every document rewritten."""
-    return rf"""
+    return (
+        f"""
 CREATE OR REPLACE FUNCTION kyr_search_words(language varchar, content text) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT to_tsvector(kyr_search_config(language), content) || to_tsvector('{config}', content)
 $$;
-
-CREATE OR REPLACE FUNCTION kyr_refresh_search_documents(article_ids bigint[]) RETURNS void
-LANGUAGE sql AS $$
-    INSERT INTO {DOCUMENTS} (article_id, vector, ranking_vector)
-    SELECT a.id, heading.words || setweight(kyr_search_words(a.language, a.body), 'C'), heading.words
-    FROM coverage_archive_article a
-    CROSS JOIN LATERAL (
-        SELECT setweight(kyr_search_words(a.language, a.title), 'A')
-            || setweight(kyr_search_words(a.language, a.summary), 'B')
-            || setweight(to_tsvector('{config}',
-                   coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
-                   || ' ' ||
-                   coalesce((SELECT string_agg(o.name, ' ')
-                             FROM coverage_archive_articleorganization l
-                             JOIN coverage_archive_organization o ON o.id = l.organization_id
-                             WHERE l.article_id = a.id), '')), 'B') AS words
-    ) heading
-    WHERE a.id = ANY(article_ids)
-    ON CONFLICT (article_id) DO UPDATE
-        SET vector = EXCLUDED.vector, ranking_vector = EXCLUDED.ranking_vector
-$$;
-
-SELECT kyr_refresh_search_documents(ARRAY(SELECT id FROM coverage_archive_article));
 """
+        + search_documents.refresh_documents_function(config)
+        + "SELECT kyr_refresh_search_documents(ARRAY(SELECT id FROM coverage_archive_article));"
+    )
 
 
 FOLDED = """
@@ -69,6 +52,7 @@ ALTER TEXT SEARCH CONFIGURATION kyr_folded
 ALTER TEXT SEARCH CONFIGURATION kyr_folded
     ALTER MAPPING FOR word, hword, hword_part WITH unaccent, kyr_folded_stem;
 """
+
 
 def fold_search_words(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
