@@ -20,10 +20,12 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from coverage_archive import importing
-from coverage_archive.dates import DatePrecision, parse_partial_date
+from coverage_archive.dates import DatePrecision
+from coverage_archive.formfields import PartialDateField
 from coverage_archive.history import CHANGED, CREATED, record_article_changes
-from coverage_archive.models import Article, ImportPreview, ItemType, Organization, Source, Subject
+from coverage_archive.models import Article, ImportPreview
 from coverage_archive.publishing import change_status
+from coverage_archive.taxonomies import IN_ARTICLE_ORDER, TAXONOMIES
 
 # Editors paste links without a scheme ("wnyc.org/story"); assume HTTPS, as Django 6 will.
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
@@ -36,40 +38,37 @@ def _formfield_assuming_https(db_field, **kwargs):
 
 class TaxonomyTermAdmin(SimpleHistoryAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
-    list_display = ["name", "slug"]
     search_fields = ["name", "name_es", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     ordering = ["name"]
 
 
-@admin.register(Source)
-class SourceAdmin(TaxonomyTermAdmin):
-    list_display = ["name", "slug", "homepage_url"]
-    fields = ["name", "slug", "homepage_url", "description", "name_es", "description_es"]
+# One admin per taxonomy; the model's own fields (a source's homepage) come after the slug.
+for _taxonomy in TAXONOMIES:
+    _own = _taxonomy.own_fields
+    admin.site.register(
+        _taxonomy.model,
+        type(
+            f"{_taxonomy.model.__name__}Admin",
+            (TaxonomyTermAdmin,),
+            {
+                "list_display": ["name", "slug", *_own],
+                "fields": ["name", "slug", *_own, "description", "name_es", "description_es"],
+            },
+        ),
+    )
 
-
-@admin.register(Subject)
-class SubjectAdmin(TaxonomyTermAdmin):
-    fields = ["name", "slug", "description", "name_es", "description_es"]
-
-
-@admin.register(ItemType)
-class ItemTypeAdmin(TaxonomyTermAdmin):
-    fields = ["name", "slug", "description", "name_es", "description_es"]
-
-
-@admin.register(Organization)
-class OrganizationAdmin(TaxonomyTermAdmin):
-    fields = ["name", "slug", "description", "name_es", "description_es"]
+# The article's taxonomy fields, in the model's order; those linked through a model of their own.
+TAXONOMY_FIELDS = [taxonomy.article_field for taxonomy in IN_ARTICLE_ORDER]
+LINKED_TAXONOMIES = [taxonomy for taxonomy in IN_ARTICLE_ORDER if taxonomy.link_model]
 
 
 class ArticleAdminForm(forms.ModelForm):
     """Takes the date as editors know it: “2018”, “2018-11” or “2018-11-05”."""
 
-    date = forms.CharField(
+    date = PartialDateField(
         label=_("Publication date"),
         required=False,
-        max_length=10,
         help_text=_("YYYY, YYYY-MM or YYYY-MM-DD, as precisely as the date is known. Leave empty if unknown."),
     )
 
@@ -79,10 +78,7 @@ class ArticleAdminForm(forms.ModelForm):
         fields = [
             "title",
             "slug",
-            "source",
-            "item_type",
-            "subjects",
-            "organizations",
+            *TAXONOMY_FIELDS,
             "byline",
             "language",
             "original_url",
@@ -107,19 +103,9 @@ class ArticleAdminForm(forms.ModelForm):
         # not today's, which the instance's own relations would give.
         version = getattr(self.instance, "_history", None)
         if version is not None:
-            self.initial["subjects"] = [link.subject_id for link in version.subjects.all()]
-            self.initial["organizations"] = [link.organization_id for link in version.organizations.all()]
-
-    def clean_date(self):
-        text = self.cleaned_data["date"].strip()
-        if not text:
-            return None
-        try:
-            return parse_partial_date(text)
-        except ValueError:
-            raise ValidationError(
-                _("Enter the date as YYYY, YYYY-MM or YYYY-MM-DD, for example 2018 or 2018-11."), code="invalid"
-            ) from None
+            for taxonomy in LINKED_TAXONOMIES:
+                links = getattr(version, taxonomy.article_field).all()
+                self.initial[taxonomy.article_field] = [getattr(link, f"{taxonomy.term_field}_id") for link in links]
 
     def clean(self):
         cleaned = super().clean()
@@ -166,13 +152,13 @@ class ArticleAdmin(SimpleHistoryAdmin):
     # Our many-to-many links go through explicit models (for PROTECT), which the
     # admin leaves out of its forms by default; they hold no extra columns, so
     # the ordinary widget and .set() work. See formfield_for_manytomany.
-    through_m2m_fields = ("subjects", "organizations")
+    through_m2m_fields = tuple(taxonomy.article_field for taxonomy in LINKED_TAXONOMIES)
 
     def get_fieldsets(self, request, obj=None):
         # Declared here rather than as the `fieldsets` attribute because the
         # admin's system check (admin.E013) refuses through-model fields there.
         fieldsets = [
-            (None, {"fields": ["title", "slug", "source", "item_type", "subjects", "organizations"]}),
+            (None, {"fields": ["title", "slug", *TAXONOMY_FIELDS]}),
             (_("Publication"), {"fields": ["byline", "date", "language", "original_url", "archived_url"]}),
             (_("Text"), {"fields": ["summary", "body", "editors_note"]}),
             (_("Status"), {"fields": ["status", "published_at"]}),

@@ -18,7 +18,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper
 from django.db.models.functions import ExtractMonth, ExtractYear
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -27,18 +26,9 @@ from django.utils.translation import gettext as _
 
 from coverage_archive import search
 from coverage_archive.dates import DatePrecision, PartialDate
-from coverage_archive.filters import ArticleFilterSet
-from coverage_archive.models import (
-    Article,
-    ArticleOrganization,
-    ArticleSubject,
-    ItemType,
-    Language,
-    Organization,
-    Source,
-    Subject,
-    translated_column,
-)
+from coverage_archive.filters import ArchiveAddress, ArticleFilterSet
+from coverage_archive.models import Article, Language, translated_column
+from coverage_archive.taxonomies import TAXONOMIES, Taxonomy
 
 # Values shown per facet before "Show all".
 FACET_TOP = 8
@@ -52,72 +42,41 @@ MONTHLY_CHART_MAX_MONTHS = 24
 # where the database allows fewer, see _result_ids_max).
 RESULT_IDS_MAX = 10_000
 
-# The order of the archive's parameters in every link we build.
-PARAMETERS = ("q", "subject", "source", "type", "organization", "language", "date_from", "date_to", "sort")
 
+class Reuse:
+    """What this request may reuse of work done for the same filters (settings.ARCHIVE_CACHE_SECONDS).
 
-class ArchiveQuery:
-    """The current filters as URL parameters, and links that change one of them."""
+    The costly parts of a large archive's page (facet counts, and the order of
+    a search's results) change only when the database does, so a copy (in
+    Redis when several app instances share REDIS_URL) serves every reader of
+    the same view. On PostgreSQL the copy is keyed by the database's state, so
+    a committed change is counted at once; on SQLite it lasts its time. On
+    both it ends when a scheduled piece goes public.
+    """
 
-    def __init__(self, filterset: ArticleFilterSet):
-        cleaned = filterset.form.cleaned_data
-        self.filterset = filterset
-        self.params: list[tuple[str, str]] = []
-        for name in PARAMETERS:
-            value = cleaned.get(name)
-            if name == "subject":
-                self.params += [("subject", subject.slug) for subject in value or ()]
-            elif name in ("source", "type", "organization") and value is not None:
-                self.params.append((name, value.slug))
-            elif name in ("date_from", "date_to") and value is not None:
-                self.params.append((name, value.isoformat()))
-            elif (name == "q" and filterset.search_text) or (name in ("language", "sort") and value):
-                self.params.append((name, value))
+    def __init__(self, address: ArchiveAddress):
+        self.address = address
 
-    def label_of(self, name: str, value: str) -> str:
-        """How a chosen filter value reads: a term's name, a language's name, a year."""
-        chosen = self.filterset.form.cleaned_data.get(name)
-        if name == "subject":
-            return next((subject.display_name for subject in chosen or () if subject.slug == value), value)
-        if name in ("source", "type", "organization") and chosen is not None:
-            return chosen.display_name
-        if name == "language":
-            return str(dict(Language.choices).get(value, value))
+    def __call__(self, kind: str, compute, *details):
+        """What `compute` returns for these filters; `details` tell apart what else it depends on."""
+        seconds = settings.ARCHIVE_CACHE_SECONDS
+        if not seconds:
+            return compute()
+        filters = urlencode([(name, value) for name, value in self.address.params if name != "sort"])
+        described = f"{kind}:{get_language()}:{self.database_state}?{filters}#" + ":".join(map(str, details))
+        key = "archive:v4:" + hashlib.sha256(described.encode()).hexdigest()
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, self.seconds(seconds))
         return value
-
-    def values(self, name: str) -> list[str]:
-        return [value for key, value in self.params if key == name]
-
-    def url(self, params) -> str:
-        path = reverse("coverage_archive:archive")
-        return f"{path}?{urlencode(params)}" if params else path
-
-    def without(self, name: str, value: str | None = None) -> str:
-        """Link to the archive without one filter (or one of a repeated filter's values)."""
-        return self.url([(k, v) for k, v in self.params if not (k == name and (value is None or v == value))])
-
-    def with_value(self, name: str, value: str) -> str:
-        """Link adding a subject, or replacing any other filter's value."""
-        kept = [(k, v) for k, v in self.params if k != name or name == "subject"]
-        return self.url([*kept, (name, value)])
-
-    def without_dates(self) -> str:
-        return self.url([(k, v) for k, v in self.params if k not in ("date_from", "date_to")])
-
-    def with_period(self, start: str, end: str) -> str:
-        kept = [(k, v) for k, v in self.params if k not in ("date_from", "date_to")]
-        return self.url([*kept, ("date_from", start), ("date_to", end)])
-
-    def hidden_inputs(self, *except_names: str) -> list[tuple[str, str]]:
-        """Current filters to carry through a form that edits the others."""
-        return [(k, v) for k, v in self.params if k not in except_names]
 
     @cached_property
     def database_state(self) -> str:
         """The database's state as this request found it (see database_state())."""
         return database_state()
 
-    def reuse_seconds(self, longest: int) -> int:
+    def seconds(self, longest: int) -> int:
         """How long what is computed now may be reused: `longest`, but not past the
         next scheduled publication, which changes the results without a write."""
         if self._next_publication is None:
@@ -222,18 +181,21 @@ def _year_counts(queryset):
     return {row["year"]: row["n"] for row in rows}
 
 
-# Each facet: the filters it ignores (its own), and how its values are grouped.
-FACET_FILTERS = {
-    "subject": ("subject",),
-    "source": ("source",),
-    "type": ("type",),
-    "organization": ("organization",),
+# Each facet: the filters it ignores (its own), in the order the facets are shown.
+OWN_FILTERS = {
+    **{taxonomy.key: (taxonomy.key,) for taxonomy in TAXONOMIES},
     "language": ("language",),
     "year": ("date_from", "date_to"),
 }
 
+FACET_TITLES = {
+    **{taxonomy.key: taxonomy.facet_title for taxonomy in TAXONOMIES},
+    "language": gettext_lazy("Languages"),
+    "year": gettext_lazy("Years"),
+}
 
-def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple[dict[str, list], int, list | None]:
+
+def _all_facet_counts(filterset: ArticleFilterSet, address: ArchiveAddress) -> tuple[dict[str, list], int, list | None]:
     """Every facet's counts in one query, the number of results and, when few, their ids.
 
     The candidate rows (published, matching the search) form a common table,
@@ -243,55 +205,49 @@ def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple
     """
     conditions = filterset.conditions()
     flags = {f"f_{name}": _as_boolean(condition) for name, condition in conditions.items()}
+    columns = [taxonomy.column for taxonomy in TAXONOMIES if taxonomy.column]
     candidates = (
-        filterset.filter_queryset(filterset.queryset, exclude=ArticleFilterSet.FACET_FILTERS)
+        filterset.filter_queryset(filterset.queryset, exclude=ArticleFilterSet.CONDITION_FILTERS)
         .order_by()
         .annotate(year=ExtractYear("publication_date"), **flags)
-        .values("id", "source_id", "item_type_id", "language", "year", *flags)
+        .values("id", *columns, "language", "year", *flags)
     )
     sql, params = candidates.query.sql_with_params()
 
     def passing(facet):
-        ignored = {f"f_{name}" for name in FACET_FILTERS[facet]} if facet else set()
+        ignored = {f"f_{name}" for name in OWN_FILTERS[facet]} if facet else set()
         checks = [f"c.{flag}" for flag in flags if flag not in ignored]
         return " AND ".join(checks) or "1 = 1"
 
-    table = {model: connection.ops.quote_name(model._meta.db_table) for model in _TABLES}
+    def quoted(model):
+        return connection.ops.quote_name(model._meta.db_table)
 
     # Terms are named in the reader's language where a translation exists (Subject.display_name).
     column = translated_column("name")
     label = f"COALESCE(NULLIF(t.{column}, ''), t.name)" if column else "t.name"
 
-    def term_counts(facet, term_table, grouped):
+    def term_counts(taxonomy: Taxonomy):
         # Count by id first, then name the (few) groups: joining names onto every row costs more.
-        return f"SELECT '{facet}', t.slug, {label}, x.n FROM ({grouped}) x JOIN {term_table} t ON t.id = x.term_id"
+        where = passing(taxonomy.key)
+        if taxonomy.column:
+            column = taxonomy.column
+            grouped = f"SELECT c.{column} AS term_id, COUNT(*) AS n FROM c WHERE {where} GROUP BY c.{column}"
+        else:
+            term_id = taxonomy.link_model._meta.get_field(taxonomy.term_field).column
+            grouped = (
+                f"SELECT l.{term_id} AS term_id, COUNT(*) AS n FROM c JOIN {quoted(taxonomy.link_model)} l "
+                f"ON l.article_id = c.id WHERE {where} GROUP BY l.{term_id}"
+            )
+        terms = quoted(taxonomy.model)
+        return f"SELECT '{taxonomy.key}', t.slug, {label}, x.n FROM ({grouped}) x JOIN {terms} t ON t.id = x.term_id"
 
+    # Counted from the candidates' own columns, then through the link tables.
     parts = [
-        term_counts(
-            "source",
-            table[Source],
-            f"SELECT c.source_id AS term_id, COUNT(*) AS n FROM c WHERE {passing('source')} GROUP BY c.source_id",
-        ),
-        term_counts(
-            "type",
-            table[ItemType],
-            f"SELECT c.item_type_id AS term_id, COUNT(*) AS n FROM c WHERE {passing('type')} GROUP BY c.item_type_id",
-        ),
+        *(term_counts(taxonomy) for taxonomy in TAXONOMIES if taxonomy.column),
         f"SELECT 'language', c.language, c.language, COUNT(*) FROM c WHERE {passing('language')} GROUP BY c.language",
         f"SELECT 'year', CAST(c.year AS TEXT), CAST(c.year AS TEXT), COUNT(*) FROM c "
         f"WHERE c.year IS NOT NULL AND {passing('year')} GROUP BY c.year",
-        term_counts(
-            "subject",
-            table[Subject],
-            f"SELECT l.subject_id AS term_id, COUNT(*) AS n FROM c JOIN {table[ArticleSubject]} l "
-            f"ON l.article_id = c.id WHERE {passing('subject')} GROUP BY l.subject_id",
-        ),
-        term_counts(
-            "organization",
-            table[Organization],
-            f"SELECT l.organization_id AS term_id, COUNT(*) AS n FROM c JOIN {table[ArticleOrganization]} l "
-            f"ON l.article_id = c.id WHERE {passing('organization')} GROUP BY l.organization_id",
-        ),
+        *(term_counts(taxonomy) for taxonomy in TAXONOMIES if not taxonomy.column),
     ]
     give_ids = bool(filterset.search_text) and search.matching_is_costly(filterset.search_text)
     ids_max = _result_ids_max()
@@ -300,7 +256,7 @@ def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple
             f"SELECT 'result', CAST(c.id AS TEXT), '', 0 FROM c WHERE {passing(None)} "
             f"AND (SELECT COUNT(*) FROM c WHERE {passing(None)}) <= {ids_max}"
         )
-    counts: dict[str, list[tuple[str, str, int]]] = {facet: [] for facet in FACET_FILTERS}
+    counts: dict[str, list[tuple[str, str, int]]] = {facet: [] for facet in OWN_FILTERS}
     result_ids = []
     with connection.cursor() as cursor:
         cursor.execute(f"WITH c AS {_candidates_hint(filterset)}({sql}) " + " UNION ALL ".join(parts), params)
@@ -312,13 +268,13 @@ def _all_facet_counts(filterset: ArticleFilterSet, query: ArchiveQuery) -> tuple
     names = dict(Language.choices)
     counts["language"] = [(code, str(names.get(code, code)), n) for code, _label, n in counts["language"]]
     # Every article has exactly one source, so the source facet also gives the total.
-    chosen_sources = query.values("source")
+    chosen_sources = address.values("source")
     total = sum(n for slug, _name, n in counts["source"] if not chosen_sources or slug in chosen_sources)
     for facet, rows in counts.items():
         rows.sort(key=lambda row: (-row[2], row[1]))
         # Kept (and cached) only as far as a page can show: the most frequent, one
         # more to tell that there are more, and any chosen value further down.
-        chosen = set(query.values(facet))
+        chosen = set(address.values(facet))
         counts[facet] = rows[: FACET_LIMIT + 1] + [row for row in rows[FACET_LIMIT + 1 :] if row[0] in chosen]
     return counts, total, (result_ids if give_ids and total <= ids_max else None)
 
@@ -342,70 +298,34 @@ def _result_ids_max() -> int:
     return int(RESULT_IDS_MAX if limit is None else min(RESULT_IDS_MAX, limit // 2))
 
 
-_TABLES = (Source, ItemType, Subject, Organization, ArticleSubject, ArticleOrganization)
-
-
 def _as_boolean(condition):
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-FACET_TITLES = {
-    "subject": gettext_lazy("Subjects (any of)"),
-    "source": gettext_lazy("Sources"),
-    "type": gettext_lazy("Types"),
-    "organization": gettext_lazy("Organizations named"),
-    "language": gettext_lazy("Languages"),
-    "year": gettext_lazy("Years"),
-}
-
-
-def reused(kind: str, query: ArchiveQuery, compute, *details):
-    """What `compute` returns for these filters, kept for settings.ARCHIVE_CACHE_SECONDS.
-
-    The costly parts of a large archive's page (facet counts, and the order of
-    a search's results) change only when the database does, so a copy (in
-    Redis when several app instances share REDIS_URL) serves every reader of
-    the same view. On PostgreSQL the copy is keyed by the database's state, so
-    a committed change is counted at once; on SQLite it lasts its time. On
-    both it ends when a scheduled piece goes public. `details` tell apart what
-    else the value depends on.
-    """
-    seconds = settings.ARCHIVE_CACHE_SECONDS
-    if not seconds:
-        return compute()
-    filters = urlencode([(name, value) for name, value in query.params if name != "sort"])
-    described = f"{kind}:{get_language()}:{query.database_state}?{filters}#" + ":".join(map(str, details))
-    key = "archive:v4:" + hashlib.sha256(described.encode()).hexdigest()
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, query.reuse_seconds(seconds))
-    return value
-
-
-def compute_facets(filterset: ArticleFilterSet, query: ArchiveQuery, expand: str = "") -> Facets:
-    counts, total, result_ids = reused("facets", query, lambda: _all_facet_counts(filterset, query))
+def compute_facets(filterset: ArticleFilterSet, reuse: Reuse, expand: str = "") -> Facets:
+    address = reuse.address
+    counts, total, result_ids = reuse("facets", lambda: _all_facet_counts(filterset, address))
     year_counts = {int(year): n for year, _label, n in counts["year"]}
-    facets = [_facet(key, rows, query, expand == key) for key, rows in counts.items()]
+    facets = [_facet(key, rows, address, expand == key) for key, rows in counts.items()]
     return Facets(facets=facets, total=total, year_counts=year_counts, result_ids=result_ids)
 
 
-def _facet(key: str, rows, query: ArchiveQuery, expanded: bool) -> Facet:
+def _facet(key: str, rows, address: ArchiveAddress, expanded: bool) -> Facet:
     if key == "year":
-        chosen = {y for y in query.values("date_from") if y in query.values("date_to") and len(y) == 4}
+        chosen = {y for y in address.values("date_from") if y in address.values("date_to") and len(y) == 4}
     else:
-        chosen = set(query.values(key))
+        chosen = set(address.values(key))
 
     def removal(slug):
-        return query.without_dates() if key == "year" else query.without(key, slug)
+        return address.without_dates() if key == "year" else address.without(key, slug)
 
     def addition(slug):
-        return query.with_period(slug, slug) if key == "year" else query.with_value(key, slug)
+        return address.with_period(slug, slug) if key == "year" else address.with_value(key, slug)
 
     values = list(rows)
     # A chosen value the other filters leave empty is still shown, so it can be removed.
     listed = {slug for slug, _label, _count in rows}
-    values += [(slug, query.label_of(key, slug), 0) for slug in sorted(chosen - listed)]
+    values += [(slug, address.label_of(key, slug), 0) for slug in sorted(chosen - listed)]
 
     facet = Facet(key=key, title=FACET_TITLES[key], values=[])
     limit = FACET_LIMIT if expanded else FACET_TOP
@@ -414,9 +334,9 @@ def _facet(key: str, rows, query: ArchiveQuery, expanded: bool) -> Facet:
         if expanded:
             facet.note = _("Showing the %(limit)s most frequent.") % {"limit": FACET_LIMIT}
         else:
-            facet.more_url = query.url([*query.params, ("more", key)]) + f"#facet-{key}"
+            facet.more_url = address.url([*address.params, ("more", key)]) + f"#facet-{key}"
     if expanded:
-        facet.less_url = query.url(query.params) + f"#facet-{key}"
+        facet.less_url = address.url(address.params) + f"#facet-{key}"
     # Links only for the values shown: a facet may count a thousand organizations.
     facet.values = [
         FacetValue(label, slug, count, slug in chosen, removal(slug) if slug in chosen else addition(slug))
@@ -425,25 +345,23 @@ def _facet(key: str, rows, query: ArchiveQuery, expanded: bool) -> Facet:
     return facet
 
 
-def active_filter_chips(query: ArchiveQuery) -> list[Chip]:
-    cleaned = query.filterset.form.cleaned_data
+def active_filter_chips(address: ArchiveAddress) -> list[Chip]:
+    filterset = address.filterset
+    cleaned = filterset.form.cleaned_data
     chips = []
-    if query.filterset.search_text:
-        chips.append(Chip(_("Search: “%(q)s”") % {"q": _unquoted(cleaned["q"])}, query.without("q")))
-    for subject in cleaned.get("subject") or ():
-        chips.append(
-            Chip(_("Subject: %(name)s") % {"name": subject.display_name}, query.without("subject", subject.slug))
-        )
-    for name, label in (("source", _("Source")), ("type", _("Type")), ("organization", _("Organization"))):
-        if cleaned.get(name) is not None:
-            chips.append(Chip(f"{label}: {cleaned[name].display_name}", query.without(name)))
+    if filterset.search_text:
+        chips.append(Chip(_("Search: “%(q)s”") % {"q": _unquoted(cleaned["q"])}, address.without("q")))
+    for taxonomy in TAXONOMIES:
+        value = cleaned.get(taxonomy.key)
+        for term in (value if taxonomy.multiple else [value]) if taxonomy.chosen(value) else ():
+            label = str(taxonomy.chip) % {"name": term.display_name}
+            chips.append(Chip(label, address.without(taxonomy.key, term.slug)))
     if cleaned.get("language"):
         language = dict(Language.choices)[cleaned["language"]]
-        chips.append(Chip(_("Language: %(name)s") % {"name": language}, query.without("language")))
-    if cleaned.get("date_from"):
-        chips.append(Chip(_("From %(date)s") % {"date": cleaned["date_from"].isoformat()}, query.without("date_from")))
-    if cleaned.get("date_to"):
-        chips.append(Chip(_("To %(date)s") % {"date": cleaned["date_to"].isoformat()}, query.without("date_to")))
+        chips.append(Chip(_("Language: %(name)s") % {"name": language}, address.without("language")))
+    for name, label in (("date_from", _("From %(date)s")), ("date_to", _("To %(date)s"))):
+        if cleaned.get(name):
+            chips.append(Chip(label % {"date": cleaned[name].isoformat()}, address.without(name)))
     return chips
 
 
@@ -455,15 +373,15 @@ def _unquoted(text: str) -> str:
     return text
 
 
-def coverage_chart(filterset: ArticleFilterSet, query: ArchiveQuery, facets: Facets) -> Chart | None:
+def coverage_chart(filterset: ArticleFilterSet, reuse: Reuse, facets: Facets) -> Chart | None:
     """Counts of the current results by year, or by month when the date range is short."""
     cleaned = filterset.form.cleaned_data
     start, end = cleaned.get("date_from"), cleaned.get("date_to")
     if start and end and _months_between(start, end) <= MONTHLY_CHART_MAX_MONTHS:
-        return _monthly_chart(facets.narrow(filterset.qs), query, start, end)
+        return _monthly_chart(facets.narrow(filterset.qs), reuse, start, end)
     # With no date filter, the year facet has already counted exactly these rows.
     if start or end:
-        year_counts = reused("chart-years", query, lambda: _year_counts(facets.narrow(filterset.qs)))
+        year_counts = reuse("chart-years", lambda: _year_counts(facets.narrow(filterset.qs)))
     else:
         year_counts = facets.year_counts
     if not year_counts:
@@ -477,7 +395,7 @@ def coverage_chart(filterset: ArticleFilterSet, query: ArchiveQuery, facets: Fac
     if end:
         last = max(last, min(end.end.year, max(reach)))
     bars = [
-        ChartBar(str(year), year_counts.get(year, 0), query.with_period(str(year), str(year)))
+        ChartBar(str(year), year_counts.get(year, 0), reuse.address.with_period(str(year), str(year)))
         for year in range(first, last + 1)
     ]
     return _lay_out(Chart(unit="year", bars=bars, max_count=max(year_counts.values())))
@@ -500,15 +418,15 @@ def _month_counts(results) -> tuple[dict[tuple[int, int], int], int]:
     return counts, results.filter(date_precision=DatePrecision.YEAR).count()
 
 
-def _monthly_chart(results, query, start: PartialDate, end: PartialDate) -> Chart | None:
-    counts, year_only = reused("chart-months", query, lambda: _month_counts(results))
+def _monthly_chart(results, reuse: Reuse, start: PartialDate, end: PartialDate) -> Chart | None:
+    counts, year_only = reuse("chart-months", lambda: _month_counts(results))
     bars = []
     year, month = start.start.year, start.start.month
     while (year, month) <= (end.end.year, end.end.month):
         first_day = datetime.date(year, month, 1)
         period = first_day.strftime("%Y-%m")
         label = date_format(first_day, "YEAR_MONTH_FORMAT")
-        bars.append(ChartBar(label, counts.get((year, month), 0), query.with_period(period, period)))
+        bars.append(ChartBar(label, counts.get((year, month), 0), reuse.address.with_period(period, period)))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     if not counts and not year_only:
         return None

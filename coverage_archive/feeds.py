@@ -10,14 +10,13 @@ from urllib.parse import urlencode
 
 from django.contrib.syndication.views import Feed
 from django.db.models import Model
-from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from coverage_archive.facets import ArchiveQuery, active_filter_chips
-from coverage_archive.filters import ArticleFilterSet, SortOrder
+from coverage_archive.facets import active_filter_chips
+from coverage_archive.filters import ArchiveAddress, ArticleFilterSet, SortOrder, filters_error_response
 from coverage_archive.models import Article
 from coverage_archive.taxonomies import Taxonomy
 
@@ -28,13 +27,6 @@ class InvalidFilters(Exception):
     def __init__(self, errors):
         super().__init__(errors)
         self.errors = errors
-
-
-def filters_error_response(errors) -> HttpResponseBadRequest:
-    """A plain-words 400 for a feed or export asked for filters that cannot be used."""
-    lines = [_("Some filters could not be used:")]
-    lines += [f"{name}: {' '.join(messages)}" for name, messages in errors.items()]
-    return HttpResponseBadRequest("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
 class ArchiveAtomFeed(Atom1Feed):
@@ -88,7 +80,7 @@ class ArchiveFeed(Feed):
     def title(self, obj):
         if obj.term is not None:
             return f"{obj.term.display_name} · {obj.taxonomy.label} · {_('Know Your Rights')}"
-        chips = [chip.label for chip in active_filter_chips(ArchiveQuery(obj.filterset))]
+        chips = [chip.label for chip in active_filter_chips(ArchiveAddress.of_filters(obj.filterset))]
         return " · ".join([_("Coverage"), *chips, _("Know Your Rights")])
 
     def subtitle(self, obj):
@@ -96,10 +88,10 @@ class ArchiveFeed(Feed):
 
     def link(self, obj):
         """The page this feed mirrors, with the same filters."""
-        query = ArchiveQuery(obj.filterset)
+        address = ArchiveAddress.of_filters(obj.filterset)
         if obj.term is None:
-            return query.url([(k, v) for k, v in query.params if k != "sort"])
-        params = urlencode([(k, v) for k, v in query.params if k not in ("sort", obj.taxonomy.key)])
+            return address.dropping("sort").url()
+        params = urlencode(address.dropping("sort", obj.taxonomy.key).params)
         return obj.term.get_absolute_url() + (f"?{params}" if params else "")
 
     def feed_url(self, obj):

@@ -1,31 +1,33 @@
-"""The archive's filters: one FilterSet serves the archive page and the term
-pages (and later feeds, exports and facet counts), so the rules cannot drift.
+"""The archive's filters: one FilterSet serves the archive page, the term
+pages, the feeds, the exports and the facet counts, so the rules cannot drift;
+and the address of a filtered view, from which every link that changes one
+filter is built.
 
-Parameters are the public URL contract: ``q``, ``subject`` (repeatable),
-``source``, ``type``, ``organization``, ``language``, ``date_from``,
-``date_to`` (YYYY, YYYY-MM or YYYY-MM-DD), ``sort``. Values are slugs, so
-``/coverage/?subject=organizing`` is a link a person can read.
+Parameters are the public URL contract: ``q``, one per taxonomy (``subject``,
+repeatable, ``source``, ``type``, ``organization``: see taxonomies.py),
+``language``, ``date_from``, ``date_to`` (YYYY, YYYY-MM or YYYY-MM-DD),
+``sort``. Values are slugs, so ``/coverage/?subject=organizing`` is a link a
+person can read.
 """
+
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import slug_re
 from django.db.models import Q
+from django.http import HttpResponseBadRequest
+from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import fields as filter_fields
 
 from coverage_archive import search
-from coverage_archive.dates import DatePrecision, PartialDate, parse_partial_date
-from coverage_archive.models import (
-    ArticleOrganization,
-    ArticleSubject,
-    ItemType,
-    Language,
-    Organization,
-    Source,
-    Subject,
-)
+from coverage_archive.dates import DatePrecision, PartialDate
+from coverage_archive.formfields import PartialDateField
+from coverage_archive.models import Language
+from coverage_archive.taxonomies import BY_KEY, TAXONOMIES, Taxonomy
 
 # Longer queries are cut (with a note to the reader) rather than refused.
 MAX_QUERY_LENGTH = 200
@@ -44,10 +46,13 @@ class SortOrder:
     ]
 
 
-def _is_slug(value) -> bool:
+def _check_slugs(field, values):
     # Checked before any query: a value such as "a\x00b" is not a slug, and
     # PostgreSQL would reject it with an error rather than find nothing.
-    return isinstance(value, str) and bool(slug_re.fullmatch(value))
+    for value in values:
+        if not (isinstance(value, str) and slug_re.fullmatch(value)):
+            message = field.error_messages["invalid_choice"]
+            raise ValidationError(message, code="invalid_choice", params={"value": value})
 
 
 class SlugChoiceField(filter_fields.ModelChoiceField):
@@ -56,8 +61,7 @@ class SlugChoiceField(filter_fields.ModelChoiceField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        if not _is_slug(value):
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        _check_slugs(self, [value])
         return super().to_python(value)
 
 
@@ -69,11 +73,7 @@ class SlugMultipleChoiceField(filter_fields.ModelMultipleChoiceField):
         return super().clean(value)
 
     def _check_values(self, value):
-        for slug in value:
-            if not _is_slug(slug):
-                raise ValidationError(
-                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": slug}
-                )
+        _check_slugs(self, value)
         return super()._check_values(value)
 
 
@@ -85,40 +85,22 @@ class SlugMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
     field_class = SlugMultipleChoiceField
 
 
-class PartialDateField(forms.CharField):
-    """``2018``, ``2018-11`` or ``2018-11-05`` → PartialDate."""
-
-    default_error_messages = {
-        "invalid": _("Enter a date as YYYY, YYYY-MM or YYYY-MM-DD, for example 2018 or 2018-11."),
-    }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 10)
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return parse_partial_date(value)
-        except ValueError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-    def validate(self, value):
-        # CharField.validate/run_validators expect text; the period is already checked.
-        if self.required and value is None:
-            raise ValidationError(self.error_messages["required"], code="required")
-
-    def run_validators(self, value):
-        pass
-
-    def prepare_value(self, value):
-        return value.isoformat() if isinstance(value, PartialDate) else value
-
-
 class PartialDateFilter(django_filters.Filter):
     field_class = PartialDateField
+
+
+def taxonomy_filter(taxonomy: Taxonomy) -> django_filters.Filter:
+    """The taxonomy's filter, by slug: several terms (any of) or one."""
+    options = {
+        "queryset": taxonomy.model.objects.all(),
+        "to_field_name": "slug",
+        "method": "filter_by_condition",
+        "error_messages": {"invalid_choice": taxonomy.missing},
+    }
+    if taxonomy.multiple:
+        options.update(label=taxonomy.title, widget=forms.CheckboxSelectMultiple, help_text=taxonomy.help_text)
+        return SlugMultipleChoiceFilter(**options)
+    return SlugChoiceFilter(label=taxonomy.label, empty_label=taxonomy.any_label, **options)
 
 
 class ArchiveFilterForm(forms.Form):
@@ -140,39 +122,9 @@ class ArticleFilterSet(django_filters.FilterSet):
         method="filter_text",
         help_text=_("Words to find in the title, summary or text."),
     )
-    subject = SlugMultipleChoiceFilter(
-        label=_("Subjects"),
-        queryset=Subject.objects.all(),
-        to_field_name="slug",
-        method="filter_by_condition",
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_("Coverage in any of the chosen subjects."),
-        error_messages={"invalid_choice": _("There is no subject “%(value)s” in the archive.")},
-    )
-    source = SlugChoiceFilter(
-        label=_("Source"),
-        queryset=Source.objects.all(),
-        to_field_name="slug",
-        method="filter_by_condition",
-        empty_label=_("Any source"),
-        error_messages={"invalid_choice": _("There is no source “%(value)s” in the archive.")},
-    )
-    type = SlugChoiceFilter(
-        label=_("Type"),
-        queryset=ItemType.objects.all(),
-        to_field_name="slug",
-        method="filter_by_condition",
-        empty_label=_("Any type"),
-        error_messages={"invalid_choice": _("There is no type “%(value)s” in the archive.")},
-    )
-    organization = SlugChoiceFilter(
-        label=_("Organization"),
-        queryset=Organization.objects.all(),
-        to_field_name="slug",
-        method="filter_by_condition",
-        empty_label=_("Any organization"),
-        error_messages={"invalid_choice": _("There is no organization “%(value)s” in the archive.")},
-    )
+    # One slug filter per taxonomy, in the registry's order (django-filter orders
+    # declared filters by creation, so these come between q and language).
+    locals().update({taxonomy.key: taxonomy_filter(taxonomy) for taxonomy in TAXONOMIES})
     language = django_filters.ChoiceFilter(
         label=_("Language"),
         choices=Language.choices,
@@ -195,6 +147,11 @@ class ArticleFilterSet(django_filters.FilterSet):
     class Meta:
         form = ArchiveFilterForm
         fields = []  # every filter is declared above
+
+    # The taxonomy, language and date filters, each stated once as a condition:
+    # filter_by_condition applies it, and the facet counts use the same
+    # conditions to count each facet under the *other* filters in one pass.
+    CONDITION_FILTERS = (*BY_KEY, "language", "date_from", "date_to")
 
     @classmethod
     def from_request(cls, request, queryset, fixed_filters=None, **overrides):
@@ -220,38 +177,29 @@ class ArticleFilterSet(django_filters.FilterSet):
             return queryset  # only spaces, punctuation or OR: nothing to look for
         return search.search(queryset, value)
 
-    # The taxonomy, language and date filters, each stated once as a condition:
-    # filter_by_condition applies it, and the facet counts use the same
-    # conditions to count each facet under the *other* filters in one pass.
-    FACET_FILTERS = ("subject", "source", "type", "organization", "language", "date_from", "date_to")
-
     def filter_by_condition(self, queryset, name, value):
-        if name == "subject" and not value:  # no subject chosen arrives as an empty queryset
+        if not self.is_chosen(name, value):  # no subject chosen arrives as an empty queryset
             return queryset
         return queryset.filter(self.condition(name, value))
 
+    @staticmethod
+    def is_chosen(name, value) -> bool:
+        taxonomy = BY_KEY.get(name)
+        return taxonomy.chosen(value) if taxonomy else value not in (None, "")
+
     def conditions(self) -> dict:
-        """The condition of each facet filter the reader chose, by parameter name."""
+        """The condition of each filter the reader chose, by parameter name."""
         cleaned = self.form.cleaned_data
         return {
-            name: self.condition(name, cleaned[name])
-            for name in self.FACET_FILTERS
-            if cleaned.get(name) not in (None, "") and (name != "subject" or cleaned[name])
+            name: self.condition(name, cleaned.get(name))
+            for name in self.CONDITION_FILTERS
+            if self.is_chosen(name, cleaned.get(name))
         }
 
     @staticmethod
     def condition(name, value):
-        if name == "subject":
-            # Any of the chosen subjects, listed once if in two. IN rather than EXISTS:
-            # as a facet flag on every row (facets._all_facet_counts), PostgreSQL then
-            # hashes the chosen subjects' articles once instead of probing the links per row.
-            return Q(pk__in=ArticleSubject.objects.filter(subject__in=value).values("article_id"))
-        if name == "organization":
-            return Q(pk__in=ArticleOrganization.objects.filter(organization=value).values("article_id"))
-        if name == "source":
-            return Q(source=value)
-        if name == "type":
-            return Q(item_type=value)
+        if name in BY_KEY:
+            return BY_KEY[name].condition(value)
         if name == "language":
             return Q(language=value)
         if name == "date_from":
@@ -274,7 +222,7 @@ class ArticleFilterSet(django_filters.FilterSet):
                 | Q(date_precision=DatePrecision.MONTH, publication_date__lte=month_end)
                 | Q(date_precision=DatePrecision.YEAR, publication_date__lte=end.replace(month=12, day=31))
             )
-        raise ValueError(f"{name} is not a facet filter")
+        raise ValueError(f"{name} is not a condition filter")
 
     @property
     def search_text(self) -> str:
@@ -311,3 +259,105 @@ class ArticleFilterSet(django_filters.FilterSet):
         if order == SortOrder.TITLE:
             return queryset.by_title()
         return queryset.newest_first()
+
+
+def filters_error_response(errors) -> HttpResponseBadRequest:
+    """A plain-words 400 for a feed or export asked for filters that cannot be used."""
+    lines = [gettext("Some filters could not be used:")]
+    lines += [f"{name}: {' '.join(messages)}" for name, messages in errors.items()]
+    return HttpResponseBadRequest("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+# The order of the archive's parameters in every link built from the filters.
+PARAMETERS = tuple(ArticleFilterSet.base_filters)
+
+
+class ArchiveAddress:
+    """A view of the archive as an address: its parameters, and the links that change one of them.
+
+    Every link the archive builds comes from here: of_filters() gives the
+    filters a reader chose, as /coverage/ parameters in PARAMETERS order (the
+    facets, the chips, the feeds' and exports' links); of_request() the
+    address as it was asked for, every parameter kept (the sort and page
+    links, and the 400 page's links without a filter that could not be used).
+    """
+
+    def __init__(self, path: str, params, filterset: ArticleFilterSet | None = None):
+        self.path = path
+        self.params: list[tuple[str, str]] = list(params)
+        self.filterset = filterset
+
+    @classmethod
+    def of_filters(cls, filterset: ArticleFilterSet) -> "ArchiveAddress":
+        cleaned = filterset.form.cleaned_data
+        params = []
+        for name in PARAMETERS:
+            value = cleaned.get(name)
+            if name in BY_KEY:
+                params += [(name, slug) for slug in BY_KEY[name].slugs(value)]
+            elif name in ("date_from", "date_to") and value is not None:
+                params.append((name, value.isoformat()))
+            elif (name == "q" and filterset.search_text) or (name in ("language", "sort") and value):
+                params.append((name, value))
+        return cls(reverse("coverage_archive:archive"), params, filterset)
+
+    @classmethod
+    def of_request(cls, request, path: str = "") -> "ArchiveAddress":
+        """The parameters as asked for, each name's values together (as QueryDict writes them).
+
+        With no path, links are relative: "?…" on the page itself.
+        """
+        return cls(path, [(name, value) for name, values in request.GET.lists() for value in values])
+
+    def label_of(self, name: str, value: str) -> str:
+        """How a chosen filter value reads: a term's name, a language's name, a year."""
+        chosen = self.filterset.form.cleaned_data.get(name)
+        taxonomy = BY_KEY.get(name)
+        if taxonomy is not None and taxonomy.chosen(chosen):
+            terms = chosen if taxonomy.multiple else [chosen]
+            return next((term.display_name for term in terms if term.slug == value), value)
+        if name == "language":
+            return str(dict(Language.choices).get(value, value))
+        return value
+
+    def values(self, name: str) -> list[str]:
+        return [value for key, value in self.params if key == name]
+
+    def url(self, params=None) -> str:
+        params = self.params if params is None else params
+        return f"{self.path}?{urlencode(params)}" if params else self.path
+
+    def dropping(self, *names: str) -> "ArchiveAddress":
+        """The same address without these parameters."""
+        return ArchiveAddress(self.path, [(k, v) for k, v in self.params if k not in names], self.filterset)
+
+    def replacing(self, name: str, value) -> str:
+        """Link with `value` as the one value of `name`, where that stood (else at the end)."""
+        params, placed = [], False
+        for key, current in self.params:
+            if key != name:
+                params.append((key, current))
+            elif not placed:
+                params.append((name, value))
+                placed = True
+        return self.url(params if placed else [*params, (name, value)])
+
+    def without(self, name: str, value: str | None = None) -> str:
+        """Link without one filter (or one of a repeated filter's values)."""
+        return self.url([(k, v) for k, v in self.params if not (k == name and (value is None or v == value))])
+
+    def with_value(self, name: str, value: str) -> str:
+        """Link adding a value of a repeatable filter, or replacing any other filter's value."""
+        repeatable = name in BY_KEY and BY_KEY[name].multiple
+        kept = [(k, v) for k, v in self.params if k != name or repeatable]
+        return self.url([*kept, (name, value)])
+
+    def without_dates(self) -> str:
+        return self.dropping("date_from", "date_to").url()
+
+    def with_period(self, start: str, end: str) -> str:
+        return self.url([*self.dropping("date_from", "date_to").params, ("date_from", start), ("date_to", end)])
+
+    def hidden_inputs(self, *except_names: str) -> list[tuple[str, str]]:
+        """Current filters to carry through a form that edits the others."""
+        return self.dropping(*except_names).params

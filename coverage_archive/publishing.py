@@ -10,8 +10,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpResponsePermanentRedirect
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
@@ -75,15 +73,17 @@ def mark_as_preview(response):
     return response
 
 
-def answer_for_unpublished(request, slug):
-    """301 to a renamed article's address, 410 Gone for a withdrawn one, else 404."""
+def unpublished_answer(slug: str) -> tuple[str, str]:
+    """What readers are told at an address no published article has.
+
+    ("moved", its new address) for a renamed article that is public,
+    ("withdrawn", "") for a withdrawn one (410 Gone), ("unknown", "") otherwise.
+    """
     status = Article.objects.filter(slug=slug).values_list("status", flat=True).first()
     if status is None:
         former = FormerSlug.objects.filter(slug=slug).select_related("article").first()
         if former is not None:
             if former.article.is_public():
-                return HttpResponsePermanentRedirect(former.article.get_absolute_url())
+                return "moved", former.article.get_absolute_url()
             status = former.article.status
-    if status == Article.Status.WITHDRAWN:
-        return render(request, "410.html", status=410)
-    raise Http404("No published article has this address.")
+    return ("withdrawn" if status == Article.Status.WITHDRAWN else "unknown"), ""

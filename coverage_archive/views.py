@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
@@ -13,11 +13,17 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from coverage_archive import exports, metadata, search
-from coverage_archive.facets import ArchiveQuery, active_filter_chips, compute_facets, coverage_chart, reused
-from coverage_archive.feeds import filters_error_response
-from coverage_archive.filters import MAX_QUERY_LENGTH, ArticleFilterSet, SortOrder
-from coverage_archive.models import Article, ArticleSubject
-from coverage_archive.taxonomies import SUBJECTS, TAXONOMIES, Taxonomy
+from coverage_archive.facets import Reuse, active_filter_chips, compute_facets, coverage_chart
+from coverage_archive.filters import (
+    MAX_QUERY_LENGTH,
+    ArchiveAddress,
+    ArticleFilterSet,
+    SortOrder,
+    filters_error_response,
+)
+from coverage_archive.models import Article
+from coverage_archive.publishing import article_to_preview, mark_as_preview, unpublished_answer
+from coverage_archive.taxonomies import BY_KEY, SUBJECTS, TAXONOMIES, Taxonomy
 
 RELATED_COVERAGE_LIMIT = 5
 HOME_TERMS_LIMIT = 8
@@ -50,19 +56,21 @@ def _render_archive(request, template, context, fixed_filters=None):
     if not filterset.is_valid():
         # Invalid filters are never dropped silently: show the errors, each with a
         # link to the same page without the filter that could not be used.
+        asked = ArchiveAddress.of_request(request, request.path).dropping("page")
         context["filter_errors"] = [
-            (filterset.form[name].label, errors, _url_without(request, name))
+            (filterset.form[name].label, errors, asked.dropping(name).url())
             for name, errors in filterset.form.errors.items()
         ]
         return render(request, template, context, status=400)
 
-    query = ArchiveQuery(filterset)
+    address = ArchiveAddress.of_filters(filterset)
+    reuse = Reuse(address)
     with search.index_scans(bool(filterset.search_text)):
-        facets = compute_facets(filterset, query, expand=request.GET.get("more", ""))
+        facets = compute_facets(filterset, reuse, expand=request.GET.get("more", ""))
         paginator = CountedPaginator(facets.narrow(filterset.qs), settings.ARCHIVE_PAGE_SIZE, count=facets.total)
         page = paginator.get_page(nearest_page_number(request.GET.get("page")))
-        articles = _articles_of_page(filterset, query, page)
-        chart = coverage_chart(filterset, query, facets)
+        articles = _articles_of_page(filterset, reuse, page)
+        chart = coverage_chart(filterset, reuse, facets)
     if filterset.search_text:
         found = search.snippets(articles, filterset.search_text)
         for article in articles:
@@ -72,29 +80,30 @@ def _render_archive(request, template, context, fixed_filters=None):
             "page_obj": page,
             "articles": articles,
             "paginator": paginator,
-            "query": query,
+            "address": address,
             "facets": facets.facets,
-            "chips": active_filter_chips(query),
+            "chips": active_filter_chips(address),
             "chart": chart,
             "sort_links": _sort_links(request, filterset),
-            **_feed_and_export_links(query, fixed_filters),
+            **_page_links(request, page),
+            **_feed_and_export_links(address, fixed_filters),
         }
     )
     return render(request, template, context)
 
 
-def _feed_and_export_links(query: ArchiveQuery, fixed_filters) -> dict:
+def _feed_and_export_links(address: ArchiveAddress, fixed_filters) -> dict:
     """The feed and exports of exactly these results; a term page's feed is the term's own."""
     fixed = (fixed_filters or {}).items()
     feed_params = urlencode(
-        [(name, value) for name, value in query.params if name != "sort" and (name, value) not in fixed]
+        [(name, value) for name, value in address.params if name != "sort" and (name, value) not in fixed]
     )
     if fixed_filters:
         key, slug = next(iter(fixed))
-        feed = reverse(f"coverage_archive:{key}_feed", kwargs={"slug": slug})
+        feed = reverse(BY_KEY[key].feed_route, kwargs={"slug": slug})
     else:
         feed = reverse("coverage_archive:feed")
-    every = urlencode(query.params)
+    every = urlencode(address.params)
     return {
         "feed_url": f"{feed}?{feed_params}" if feed_params else feed,
         "export_csv_url": reverse("coverage_archive:export_csv") + (f"?{every}" if every else ""),
@@ -102,7 +111,7 @@ def _feed_and_export_links(query: ArchiveQuery, fixed_filters) -> dict:
     }
 
 
-def _articles_of_page(filterset: ArticleFilterSet, query: ArchiveQuery, page) -> list[Article]:
+def _articles_of_page(filterset: ArticleFilterSet, reuse: Reuse, page) -> list[Article]:
     """The page's articles, in an order reused like the facet counts.
 
     Ordering a search's results means matching and ranking all of them
@@ -117,7 +126,7 @@ def _articles_of_page(filterset: ArticleFilterSet, query: ArchiveQuery, page) ->
         ordered.extend(page.object_list)
         return [article.pk for article in ordered]
 
-    ids = reused("page", query, ids_in_order, filterset.sort_order, page.number, page.paginator.per_page)
+    ids = reuse("page", ids_in_order, filterset.sort_order, page.number, page.paginator.per_page)
     if ordered:  # just read
         return ordered
     found = filterset.queryset.in_bulk(ids)
@@ -136,25 +145,24 @@ class CountedPaginator(Paginator):
         return self._known_count
 
 
-def _url_without(request, name):
-    params = request.GET.copy()
-    params.pop(name, None)
-    params.pop("page", None)
-    return f"{request.path}?{params.urlencode()}" if params else request.path
-
-
 def _sort_links(request, filterset):
     """(label, url, current) for each order the reader may choose."""
     current = filterset.sort_order
-    links = []
-    for value, label in SortOrder.CHOICES:
-        if value == SortOrder.RELEVANCE and not filterset.search_text:
-            continue
-        params = request.GET.copy()
-        params.pop("page", None)
-        params["sort"] = value
-        links.append((label, f"?{params.urlencode()}", value == current))
-    return links
+    asked = ArchiveAddress.of_request(request).dropping("page")
+    return [
+        (label, asked.replacing("sort", value), value == current)
+        for value, label in SortOrder.CHOICES
+        if value != SortOrder.RELEVANCE or filterset.search_text
+    ]
+
+
+def _page_links(request, page) -> dict:
+    """The previous and next pages, every other parameter kept."""
+    asked = ArchiveAddress.of_request(request)
+    return {
+        "previous_page_url": asked.replacing("page", page.previous_page_number()) if page.has_previous() else "",
+        "next_page_url": asked.replacing("page", page.next_page_number()) if page.has_next() else "",
+    }
 
 
 def nearest_page_number(value):
@@ -214,9 +222,6 @@ def taxonomy_index(request, taxonomy: Taxonomy):
 
 @require_safe
 def article_detail(request, slug):
-    # Imported here so this view's editorial rules stay in their own module.
-    from coverage_archive.publishing import answer_for_unpublished, article_to_preview, mark_as_preview
-
     articles = Article.objects.select_related("source", "item_type").prefetch_related("subjects", "organizations")
     try:
         article, preview = articles.published().get(slug=slug), False
@@ -224,11 +229,10 @@ def article_detail(request, slug):
         # Staff may preview a draft; readers get 301 (renamed), 410 (withdrawn) or 404.
         article, preview = article_to_preview(request, articles, slug), True
         if article is None:
-            return answer_for_unpublished(request, slug)
-    subject_ids = [subject.pk for subject in article.subjects.all()]
+            return _unpublished(request, slug)
     related = (
         Article.objects.published()
-        .filter(pk__in=ArticleSubject.objects.filter(subject__in=subject_ids).values("article_id"))
+        .filter(SUBJECTS.condition([subject.pk for subject in article.subjects.all()]))
         .exclude(pk=article.pk)
         .select_related("source")
         .newest_first()[:RELATED_COVERAGE_LIMIT]
@@ -250,6 +254,15 @@ def article_detail(request, slug):
         },
     )
     return mark_as_preview(response) if preview else response
+
+
+def _unpublished(request, slug):
+    answer, moved_to = unpublished_answer(slug)
+    if answer == "moved":
+        return HttpResponsePermanentRedirect(moved_to)
+    if answer == "withdrawn":
+        return render(request, "410.html", status=410)
+    raise Http404("No published article has this address.")
 
 
 CITATION_FORMATS = {

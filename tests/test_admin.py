@@ -20,7 +20,7 @@ from tests.factories import (
 
 ARTICLE_ADD = "/admin/coverage_archive/article/add/"
 ARTICLE_CHANGELIST = "/admin/coverage_archive/article/"
-DATE_ERROR = "Enter the date as YYYY, YYYY-MM or YYYY-MM-DD, for example 2018 or 2018-11."
+DATE_ERROR = "Enter a date as YYYY, YYYY-MM or YYYY-MM-DD, for example 2018 or 2018-11."
 RESERVED_SLUG_ERROR = (
     "This slug is the address of one of the archive's own pages (such as “feed” or “export”); choose another."
 )
