@@ -1,0 +1,70 @@
+"""The search index's definition in the database equals coverage_archive/sql/'s files.
+
+Applying a file to the migrated database must change nothing: every function
+body and trigger reads the same before and after (inside the test's
+transaction, which rolls it all back), and the database has no search function
+or trigger the file does not define.
+"""
+
+import re
+
+import pytest
+from django.db import connection
+
+from coverage_archive.models import ArticleSearchDocument
+from coverage_archive.sql import install_search_index, search_sql, sqlite_triggers
+from tests.factories import ArticleFactory, OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _postgresql_definitions():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'kyr%%' ORDER BY proname")
+        functions = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+            "WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'coverage_archive%%' ORDER BY tgname"
+        )
+        triggers = dict(cursor.fetchall())
+    return functions, triggers
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's search functions")
+def test_postgresql_search_functions_and_triggers_are_the_files():
+    before = _postgresql_definitions()
+    with connection.schema_editor() as editor:
+        install_search_index(editor)
+    assert _postgresql_definitions() == before
+
+    text = search_sql("postgresql")
+    functions, triggers = before
+    assert set(functions) == set(re.findall(r"CREATE OR REPLACE FUNCTION (\w+)\(", text))
+    assert set(triggers) == set(re.findall(r"CREATE OR REPLACE TRIGGER (\w+)", text))
+
+
+def _normalized(sql):
+    return " ".join(sql.split())
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's search triggers")
+def test_sqlite_search_triggers_are_the_file():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        installed = {name: _normalized(sql) for name, sql in cursor.fetchall()}
+
+    assert installed == {name: _normalized(sql) for name, sql in sqlite_triggers().items()}
+
+
+def test_the_search_sql_changes_what_it_names_on_this_database():
+    # A file whose triggers were never installed would pass the comparisons above
+    # only if the database had none: it has them, and they fire.
+    article = ArticleFactory(title="Plain title")
+    organization = OrganizationFactory(name="Zyxwvut Collective")
+    article.organizations.add(organization)
+    if connection.vendor == "postgresql":
+        document = ArticleSearchDocument.objects.get(article=article)
+        assert "zyxwvut" in str(document.vector)
+    else:
+        article.refresh_from_db()
+        assert " zyxwvut " in article.search_text
