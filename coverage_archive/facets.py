@@ -1,5 +1,6 @@
-"""What readers see around the results: facet counts, active-filter chips, the
-coverage-over-time chart, and the links that change one filter at a time.
+"""What readers see around the results: facet counts, active-filter chips and
+the coverage-over-time chart, and the reuse of what they cost for the same
+filters (Reuse). Their links come from filters.ArchiveAddress.
 
 Facet counts follow the standard faceted-search rule: each taxonomy is counted
 under every *other* current filter, so choosing a subject shows how many pieces
