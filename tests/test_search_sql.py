@@ -6,13 +6,17 @@ transaction, which rolls it all back), and the database has no search function
 or trigger the file does not define.
 """
 
+import random
 import re
 
 import pytest
 from django.db import connection
 
-from coverage_archive.models import ArticleSearchDocument
+from coverage_archive.importing import import_csv
+from coverage_archive.models import Article, ArticleSearchDocument
+from coverage_archive.search import search
 from coverage_archive.sql import install_search_index, search_sql, sqlite_triggers
+from tests.csv_files import csv_text, synthetic_row
 from tests.factories import ArticleFactory, OrganizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +72,19 @@ def test_the_search_sql_changes_what_it_names_on_this_database():
     else:
         article.refresh_from_db()
         assert " zyxwvut " in article.search_text
+
+
+def test_a_body_of_999000_characters_imports_and_its_first_words_are_found():
+    # Nearly the import's 1,000,000-character cell limit, of words PostgreSQL cannot
+    # all hold in one tsvector (1 MB): the import used to fail with "string is too
+    # long for tsvector". The text is kept whole; its first part is searched.
+    rng = random.Random(17)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = ["zqxfirstword", *("".join(rng.choices(letters, k=rng.randint(4, 9))) for _ in range(150_000))]
+    body = " ".join(words)[:999_000]
+    plan, result = import_csv(csv_text([synthetic_row(1, body=body, status="published")]), create_terms=True)
+
+    assert plan.is_valid and result.created == 1
+    article = Article.objects.get()
+    assert len(article.body) == 999_000
+    assert list(search(Article.objects.published(), "zqxfirstword")) == [article]

@@ -53,15 +53,19 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT to_tsvector(kyr_search_config(language), content) || to_tsvector('kyr_folded', content)
 $$;
 
--- Writes (or rewrites) the search documents of the given articles.
+-- Writes (or rewrites) the search documents of the given articles. A tsvector holds
+-- at most 1 MB, which the words of a text far longer than any article can pass
+-- (a body of 999,000 characters was refused with "string is too long for
+-- tsvector"): the first 200,000 characters of the text (a long report's worth)
+-- and 20,000 of the summary are indexed; the piece itself keeps them whole.
 CREATE OR REPLACE FUNCTION kyr_refresh_search_documents(article_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
     INSERT INTO coverage_archive_articlesearchdocument (article_id, vector, ranking_vector)
-    SELECT a.id, heading.words || setweight(kyr_search_words(a.language, a.body), 'C'), heading.words
+    SELECT a.id, heading.words || setweight(kyr_search_words(a.language, left(a.body, 200000)), 'C'), heading.words
     FROM coverage_archive_article a
     CROSS JOIN LATERAL (
         SELECT setweight(kyr_search_words(a.language, a.title), 'A')
-            || setweight(kyr_search_words(a.language, a.summary), 'B')
+            || setweight(kyr_search_words(a.language, left(a.summary, 20000)), 'B')
             || setweight(to_tsvector('kyr_folded',
                    coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
                    || ' ' ||
