@@ -1,36 +1,18 @@
-"""Importing coverage from a spreadsheet saved as CSV (the admin page and manage.py import_coverage).
+"""Checking an import file's rows: terms and existing articles matched, changes found (plan_import)."""
 
-The file is read and every row checked before anything is written
-(plan_import), and then written in one transaction (apply_plan): one bad row
-means nothing is written, and every bad row is reported with its row, column
-and a reason in plain words. Importing is idempotent: a row whose original
-URL is already archived (compared in normalised form) updates that article, a
-row without a URL updates the article with the same title, source and date,
-and a row that would change nothing is left alone.
-"""
-
-import csv
-import difflib
-import io
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
-from django.utils.text import slugify
 
 from coverage_archive.dates import DatePrecision, parse_partial_date
-from coverage_archive.history import CHANGED, CREATED, record_article_changes
+from coverage_archive.importing.reading import COLUMNS, LIST_SEPARATOR, ImportFileError, check_header, read_rows
 from coverage_archive.models import (
-    RESERVED_ARTICLE_SLUGS,
     Article,
     ArticleOrganization,
     ArticleSubject,
-    FormerSlug,
     ItemType,
     Language,
     Organization,
@@ -40,32 +22,6 @@ from coverage_archive.models import (
 from coverage_archive.spreadsheet import unprotect_cell
 from coverage_archive.urlnorm import normalize_url
 
-COLUMNS = (
-    "title",
-    "source",
-    "type",
-    "subjects",
-    "organizations",
-    "date",
-    "language",
-    "byline",
-    "summary",
-    "body",
-    "original_url",
-    "archived_url",
-    "status",
-    "note",
-)
-REQUIRED_COLUMNS = ("title", "source", "type", "subjects")
-# Several subjects or organizations in one cell: "Organizing; Surveillance".
-LIST_SEPARATOR = ";"
-# Longer cells are refused: a whole long-form article fits many times over.
-MAX_CELL_CHARACTERS = 1_000_000
-# The admin imports this many rows within one request; larger files go through the command.
-ADMIN_MAX_ROWS = 5_000
-ADMIN_MAX_BYTES = 20 * 1024 * 1024
-# Rows of each kind (errors, new, changed) listed on the admin's preview page.
-ADMIN_ROWS_SHOWN = 200
 LANGUAGES = frozenset(Language.values)
 STATUSES = {"": None, "draft": Article.Status.DRAFT, "published": Article.Status.PUBLISHED}
 # Article fields each optional column sets (beyond title, source, type, subjects, organizations, date, status).
@@ -79,10 +35,6 @@ TEXT_COLUMNS = {
     "language": "language",
 }
 BATCH_SIZE = 500
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read as the archive's CSV: nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -157,110 +109,6 @@ class ImportPlan:
             "errors": len(self.errors),
             "new_terms": sum(len(names) for names in self.new_terms.values()),
         }
-
-
-# --- Reading the file ---------------------------------------------------------------------
-
-
-def decode(data: bytes) -> str:
-    """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
-    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or b"\x00" in data[:8192]:
-        raise ImportFileError(
-            "This is not a CSV file: it holds binary data, like a spreadsheet's .xlsx or .ods file. "
-            "In your spreadsheet choose File → Save As → “CSV UTF-8”, and import that file."
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ImportFileError(
-            f"The file is not UTF-8 text (line {line} holds a character in another encoding). "
-            "In your spreadsheet choose File → Save As → “CSV UTF-8”, and import that file."
-        ) from None
-    if "\x00" in text:
-        raise ImportFileError("This is not a CSV file: it holds binary data (NUL characters).")
-    return text
-
-
-def _delimiter(header_line: str) -> str:
-    """Comma, or semicolon as Excel writes CSV where the decimal separator is a comma."""
-    known = set(COLUMNS)
-
-    def score(delimiter):
-        return sum(cell.strip().strip('"').strip().lower() in known for cell in header_line.split(delimiter))
-
-    return ";" if score(";") > score(",") else ","
-
-
-@contextmanager
-def _cell_size_limit(limit):
-    previous = csv.field_size_limit(limit)
-    try:
-        yield
-    finally:
-        csv.field_size_limit(previous)
-
-
-def read_rows(text: str):
-    """The header's column names and the rows, as (row number, first line, cells) in a list."""
-    text = text.lstrip("\ufeff")
-    if not text.strip():
-        raise ImportFileError("The file is empty.")
-    header_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
-    rows = []
-    with _cell_size_limit(MAX_CELL_CHARACTERS):
-        row_number, next_line = 0, 1
-        try:
-            for cells in reader:
-                row_number += 1
-                rows.append((row_number, next_line, cells))
-                next_line = reader.line_num + 1
-        except csv.Error as error:
-            row_number += 1
-            if "field larger than field limit" in str(error):
-                raise ImportFileError(
-                    f"Row {row_number} (from line {next_line} of the file) has a cell longer than "
-                    f"{MAX_CELL_CHARACTERS:,} characters, the most a cell may hold. "
-                    "Is a quotation mark left open earlier in the file?"
-                ) from None
-            raise ImportFileError(
-                f"Row {row_number} (from line {next_line} of the file) cannot be read as CSV: {error}."
-            ) from None
-    header = [name.strip().lower() for name in rows[0][2]]
-    return header, rows[1:]
-
-
-def check_header(header: list) -> list:
-    """The header's columns; ImportFileError naming what is wrong with it."""
-    named = [name for name in header if name]
-    unknown = [name for name in named if name not in COLUMNS]
-    if not set(named) & set(COLUMNS):
-        raise ImportFileError(
-            "The first row must be the header row naming the columns: " + ", ".join(COLUMNS) + ". "
-            f"Its first cells are: {', '.join(header[:5]) or '(empty)'}."
-        )
-    if unknown:
-        hints = []
-        for name in unknown:
-            close = difflib.get_close_matches(name, COLUMNS, n=1)
-            hints.append(f"“{name}”" + (f" (did you mean “{close[0]}”?)" if close else ""))
-        raise ImportFileError(
-            f"Unknown column{'s' if len(unknown) > 1 else ''} in the header row: {', '.join(hints)}. "
-            "The columns are: " + ", ".join(COLUMNS) + "."
-        )
-    repeated = sorted({name for name in named if named.count(name) > 1})
-    if repeated:
-        raise ImportFileError(f"The header row names these columns twice: {', '.join(repeated)}.")
-    missing = [name for name in REQUIRED_COLUMNS if name not in named]
-    if missing:
-        raise ImportFileError(
-            f"The header row lacks the required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
-        )
-    return header
-
-
-# --- Checking rows ------------------------------------------------------------------------------
 
 
 class _TermIndex:
@@ -419,7 +267,7 @@ class _Checker:
         return PlannedRow(row, line, values, source, item_type, subjects, organizations)
 
 
-def _batches(items, size=BATCH_SIZE):
+def batches(items, size=BATCH_SIZE):
     items = list(items)
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -432,12 +280,12 @@ def _match_existing(checker: _Checker, planned: list):
     articles = Article.objects.defer("search_text").order_by()
     normalized_urls = {row.row: normalize_url(row.values.get("original_url", "")) for row in planned}
     by_url = {}
-    for batch in _batches(set(normalized_urls.values()) - {""}):
+    for batch in batches(set(normalized_urls.values()) - {""}):
         for article in articles.with_normalized_urls(batch):
             by_url[article.original_url_normalized] = article
     by_identity = defaultdict(list)
     titles = {row.title for row in planned if not normalized_urls[row.row]}
-    for batch in _batches(titles):
+    for batch in batches(titles):
         for article in articles.filter(title__in=batch):
             key = (article.title, article.source_id, article.publication_date, article.date_precision)
             by_identity[key].append(article)
@@ -486,7 +334,7 @@ def _match_existing(checker: _Checker, planned: list):
 
 def _links(model, field_name, article_ids):
     links = defaultdict(set)
-    for batch in _batches(article_ids, 1000):
+    for batch in batches(article_ids, 1000):
         for article_id, term_id in model.objects.filter(article_id__in=batch).values_list("article_id", field_name):
             links[article_id].add(term_id)
     return links
@@ -583,204 +431,3 @@ def plan_import(
     }
     plan.errors.sort(key=lambda error: (error.row, COLUMNS.index(error.column) if error.column in COLUMNS else -1))
     return plan
-
-
-# --- Writing ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportResult:
-    created: int
-    updated: int
-    unchanged: int
-    terms_created: int
-
-
-def _unique_slugs(titles: list) -> list:
-    """A new, unused slug for each title, in order."""
-    bases = []
-    for title in titles:
-        base = slugify(title)[:180].strip("-") or "article"
-        bases.append(base)
-    taken = set(RESERVED_ARTICLE_SLUGS)
-    for batch in _batches(set(bases)):
-        taken.update(Article.objects.filter(slug__in=batch).values_list("slug", flat=True))
-        taken.update(FormerSlug.objects.filter(slug__in=batch).values_list("slug", flat=True))
-    counts = defaultdict(int)
-    for base in bases:
-        counts[base] += 1
-    crowded = {base for base in bases if base in taken or counts[base] > 1}
-    for base in crowded:
-        taken.update(Article.objects.filter(slug__startswith=f"{base}-").values_list("slug", flat=True))
-        taken.update(FormerSlug.objects.filter(slug__startswith=f"{base}-").values_list("slug", flat=True))
-    slugs = []
-    for base in bases:
-        slug, number = base, 1
-        while slug in taken:
-            number += 1
-            slug = f"{base}-{number}"
-        taken.add(slug)
-        slugs.append(slug)
-    return slugs
-
-
-def _create_terms(plan: ImportPlan, checker_terms, user) -> int:
-    created = 0
-    for model, names in plan.new_terms.items():
-        taken = set(model.objects.values_list("slug", flat=True))
-        for name in names:
-            base = slugify(name)[:90].strip("-") or model._meta.model_name
-            slug, number = base, 1
-            while slug in taken:
-                number += 1
-                slug = f"{base}-{number}"
-            taken.add(slug)
-            term = model(name=name[:200], slug=slug)
-            term._history_user = user
-            term.save()  # one at a time, so each new term's history is recorded
-            checker_terms[(model, name.casefold())] = term
-            created += 1
-    return created
-
-
-def _insert_links(model, term_field: str, pairs: list) -> None:
-    """Insert (article id, term id) links, many rows per statement.
-
-    The link models hold nothing else, and building 100,000 model instances
-    for bulk_create() costs more than the inserts themselves.
-    """
-    table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join(
-        connection.ops.quote_name(model._meta.get_field(name).column) for name in ("article", term_field)
-    )
-    with connection.cursor() as cursor:
-        for batch in _batches(pairs, 400):  # 800 parameters: within SQLite's limit of 999
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join(['(%s, %s)'] * len(batch))}",
-                [value for pair in batch for value in pair],
-            )
-
-
-def apply_plan(plan: ImportPlan, *, user=None, progress: Callable | None = None) -> ImportResult:
-    """Write a checked plan, all or nothing. Call inside transaction.atomic()."""
-    if not plan.is_valid:
-        raise ValueError("An import with errors cannot be applied.")
-    now = timezone.now()
-    reason = f"Imported from {plan.file_name}" if plan.file_name else "Imported from CSV"
-    new_terms = {}
-    terms_created = _create_terms(plan, new_terms, user)
-
-    def resolve(term: Term):
-        return term.instance if term.instance is not None else new_terms[term.key]
-
-    # New articles.
-    slugs = _unique_slugs([row.title for row in plan.to_create])
-    articles = []
-    for row, slug in zip(plan.to_create, slugs, strict=True):
-        values = dict(row.values)
-        status = values.pop("status", None) or Article.Status.DRAFT
-        article = Article(
-            slug=slug,
-            source=resolve(row.source),
-            item_type=resolve(row.item_type),
-            status=status,
-            published_at=now if status == Article.Status.PUBLISHED else None,
-            created_by=user,
-            updated_by=user,
-            **values,
-        )
-        article.original_url_normalized = row.normalized_url  # normalize_url(), computed while checking
-        articles.append(article)
-    for index, batch in enumerate(_batches(articles), start=1):
-        Article.objects.bulk_create(batch)
-        if progress:
-            progress("created", min(index * BATCH_SIZE, len(articles)), len(articles))
-    subject_links, organization_links = [], []
-    for row, article in zip(plan.to_create, articles, strict=True):
-        subject_links += [(article.pk, resolve(term).pk) for term in row.subjects]
-        organization_links += [(article.pk, resolve(term).pk) for term in row.organizations or []]
-
-    # Changed articles.
-    changed, removed_subjects, removed_organizations = [], [], []
-    update_fields = {"updated_at", "updated_by"}
-    for row in plan.to_update:
-        article = row.article
-        for name in row.changes:
-            if name == "status":
-                article.status = row.values["status"]
-                if article.status == Article.Status.PUBLISHED and article.published_at is None:
-                    article.published_at = now
-                    update_fields.add("published_at")
-            elif name == "source":
-                article.source = resolve(row.source)
-            elif name == "item_type":
-                article.item_type = resolve(row.item_type)
-            elif name == "subjects":
-                removed_subjects.append(article.pk)
-                subject_links += [(article.pk, resolve(term).pk) for term in row.subjects]
-                continue
-            elif name == "organizations":
-                removed_organizations.append(article.pk)
-                organization_links += [(article.pk, resolve(term).pk) for term in row.organizations]
-                continue
-            else:
-                setattr(article, name, row.values[name])
-                if name == "original_url":
-                    article.original_url_normalized = row.normalized_url
-                    update_fields.add("original_url_normalized")
-            update_fields.add(name)
-        article.updated_at = now
-        article.updated_by = user
-        changed.append(article)
-    if changed:
-        Article.objects.bulk_update(changed, sorted(update_fields), batch_size=BATCH_SIZE)
-    for batch in _batches(removed_subjects):
-        ArticleSubject.objects.filter(article_id__in=batch).delete()
-    for batch in _batches(removed_organizations):
-        ArticleOrganization.objects.filter(article_id__in=batch).delete()
-    _insert_links(ArticleSubject, "subject", subject_links)
-    _insert_links(ArticleOrganization, "organization", organization_links)
-
-    # bulk_create and bulk_update record no history by themselves.
-    record_article_changes(articles, CREATED, user=user, reason=reason)
-    record_article_changes(changed, CHANGED, user=user, reason=reason)
-    return ImportResult(len(articles), len(changed), len(plan.unchanged), terms_created)
-
-
-def import_csv(
-    text: str,
-    *,
-    file_name: str = "",
-    create_terms: bool = False,
-    allow_publish: bool = True,
-    user=None,
-    dry_run: bool = False,
-    max_rows: int | None = None,
-    progress: Callable | None = None,
-    confirm: Callable | None = None,
-) -> tuple[ImportPlan, ImportResult | None]:
-    """Check the file and, when every row is good and this is no dry run, write it in one transaction.
-
-    Reading and writing share the transaction, so the archive cannot change
-    between the check and the write. ``confirm(plan)`` may still decline the
-    write (the admin does when the plan differs from the preview shown).
-    """
-    try:
-        with transaction.atomic():
-            plan = plan_import(
-                text,
-                file_name=file_name,
-                create_terms=create_terms,
-                allow_publish=allow_publish,
-                max_rows=max_rows,
-                progress=progress,
-            )
-            if dry_run or not plan.is_valid or (confirm is not None and not confirm(plan)):
-                return plan, None
-            return plan, apply_plan(plan, user=user, progress=progress)
-    except IntegrityError as error:
-        # Someone else saved a clashing article between our check and our write.
-        raise ImportFileError(
-            "Nothing was imported: the archive changed while the file was being imported "
-            f"({error}). Import the file again."
-        ) from None
