@@ -9,22 +9,14 @@ from django.core.exceptions import ValidationError
 
 from coverage_archive.dates import DatePrecision, parse_partial_date
 from coverage_archive.importing.reading import COLUMNS, LIST_SEPARATOR, ImportFileError, check_header, read_rows
-from coverage_archive.models import (
-    Article,
-    ArticleOrganization,
-    ArticleSubject,
-    ItemType,
-    Language,
-    Organization,
-    Source,
-    Subject,
-)
+from coverage_archive.models import Article, Language
 from coverage_archive.spreadsheet import unprotect_cell
+from coverage_archive.taxonomies import IN_ARTICLE_ORDER, SOURCES, Taxonomy
 from coverage_archive.urlnorm import normalize_url
 
 LANGUAGES = frozenset(Language.values)
 STATUSES = {"": None, "draft": Article.Status.DRAFT, "published": Article.Status.PUBLISHED}
-# Article fields each optional column sets (beyond title, source, type, subjects, organizations, date, status).
+# Article fields each optional column sets (beyond the title, the taxonomies, date and status).
 TEXT_COLUMNS = {
     "byline": "byline",
     "summary": "summary",
@@ -71,10 +63,9 @@ class PlannedRow:
     row: int
     line: int
     values: dict  # article field → value, for the columns the file has
-    source: Term
-    item_type: Term
-    subjects: list | None  # Terms, or None when the file has no such column
-    organizations: list | None
+    # Taxonomy key → its Term (None for an empty cell), or a list of Terms for a linked
+    # taxonomy; a taxonomy whose column the file lacks is absent and left as it is.
+    terms: dict
     article: Article | None = None  # the existing article it updates
     normalized_url: str = ""
     changes: list = field(default_factory=list)  # the fields an update changes
@@ -82,6 +73,11 @@ class PlannedRow:
     @property
     def title(self):
         return self.values["title"]
+
+    @property
+    def source(self) -> Term:
+        """The outlet: with the title and date it names an article that has no original URL."""
+        return self.terms[SOURCES.key]
 
 
 @dataclass
@@ -151,31 +147,44 @@ class _Checker:
         self.plan = plan
         self.create_terms = create_terms
         self.allow_publish = allow_publish
-        self.terms = {
-            "source": _TermIndex(Source, create_terms),
-            "type": _TermIndex(ItemType, create_terms),
-            "subjects": _TermIndex(Subject, create_terms),
-            "organizations": _TermIndex(Organization, create_terms),
-        }
+        # By taxonomy key, in the order of the columns (new terms are created in this order).
+        self.terms = {taxonomy.key: _TermIndex(taxonomy.model, create_terms) for taxonomy in IN_ARTICLE_ORDER}
 
     def error(self, row, line, column, message):
         self.plan.errors.append(RowError(row, line, column, message))
 
-    def term(self, row, line, column, name):
-        term = self.terms[column].find(name)
+    def term(self, row, line, taxonomy: Taxonomy, name):
+        index = self.terms[taxonomy.key]
+        term = index.find(name)
         if term is None:
-            unknown = self.plan.unknown_terms.setdefault(self.terms[column].model, [])
+            unknown = self.plan.unknown_terms.setdefault(index.model, [])
             if name.casefold() not in {known.casefold() for known in unknown}:
                 unknown.append(name)
-            label = {"source": "source", "type": "type", "subjects": "subject", "organizations": "organization"}[column]
             self.error(
                 row,
                 line,
-                column,
-                f"No {label} named “{name}” in the archive. Check the spelling, add it in the admin first, "
-                "or import with “create new terms” to add it.",
+                taxonomy.import_column,
+                f"No {index.model._meta.verbose_name} named “{name}” in the archive. Check the spelling, "
+                "add it in the admin first, or import with “create new terms” to add it.",
             )
         return term
+
+    def taxonomy_terms(self, row, line, cells: dict) -> dict:
+        """The row's terms by taxonomy key, for the taxonomies whose column the file has."""
+        terms = {}
+        for taxonomy in IN_ARTICLE_ORDER:
+            column = taxonomy.import_column
+            if column not in cells and not taxonomy.required:
+                continue  # the file leaves this taxonomy alone
+            text = cells.get(column, "")
+            if taxonomy.link_model is None:
+                terms[taxonomy.key] = self.term(row, line, taxonomy, text) if text else None
+                chosen = text
+            else:
+                terms[taxonomy.key] = chosen = [self.term(row, line, taxonomy, name) for name in _split_list(text)]
+            if not chosen and taxonomy.required:
+                self.error(row, line, column, str(taxonomy.required))
+        return terms
 
     def check(self, row, line, cells: dict) -> PlannedRow | None:
         errors_before = len(self.plan.errors)
@@ -187,24 +196,7 @@ class _Checker:
             self.error(row, line, "title", f"The title is {len(title)} characters long; at most 300 fit.")
         values["title"] = title
 
-        source = item_type = None
-        if not cells.get("source"):
-            self.error(row, line, "source", "A source is required: the outlet that published the piece.")
-        else:
-            source = self.term(row, line, "source", cells["source"])
-        if not cells.get("type"):
-            self.error(row, line, "type", "A type is required, such as Media Coverage or Op-Ed.")
-        else:
-            item_type = self.term(row, line, "type", cells["type"])
-
-        subjects = [self.term(row, line, "subjects", name) for name in _split_list(cells.get("subjects", ""))]
-        if not subjects:
-            self.error(row, line, "subjects", "At least one subject is required (separate several with “;”).")
-        organizations = None
-        if "organizations" in cells:
-            organizations = [
-                self.term(row, line, "organizations", name) for name in _split_list(cells["organizations"])
-            ]
+        terms = self.taxonomy_terms(row, line, cells)
 
         if "date" in cells:
             try:
@@ -264,7 +256,7 @@ class _Checker:
 
         if len(self.plan.errors) > errors_before:
             return None
-        return PlannedRow(row, line, values, source, item_type, subjects, organizations)
+        return PlannedRow(row, line, values, terms)
 
 
 def batches(items, size=BATCH_SIZE):
@@ -332,11 +324,15 @@ def _match_existing(checker: _Checker, planned: list):
         (plan.to_update if article else plan.to_create).append(row)
 
 
-def _links(model, field_name, article_ids):
+def _links(taxonomy: Taxonomy, article_ids) -> dict:
+    """The ids of a linked taxonomy's terms each article has, by article id."""
+    term_id = taxonomy.link_model._meta.get_field(taxonomy.term_field).attname
     links = defaultdict(set)
     for batch in batches(article_ids, 1000):
-        for article_id, term_id in model.objects.filter(article_id__in=batch).values_list("article_id", field_name):
-            links[article_id].add(term_id)
+        for article_id, term in taxonomy.link_model.objects.filter(article_id__in=batch).values_list(
+            "article_id", term_id
+        ):
+            links[article_id].add(term)
     return links
 
 
@@ -344,8 +340,17 @@ def _find_changes(checker: _Checker):
     """Keep as updates only the rows that change their article; the others are unchanged."""
     plan = checker.plan
     ids = [row.article.pk for row in plan.to_update]
-    subjects = _links(ArticleSubject, "subject_id", ids)
-    organizations = _links(ArticleOrganization, "organization_id", ids)
+    # A foreign key is compared with the article's column, links with the article's links.
+    columns = {
+        taxonomy.key: Article._meta.get_field(taxonomy.article_field).attname
+        for taxonomy in IN_ARTICLE_ORDER
+        if taxonomy.link_model is None
+    }
+    links = {
+        taxonomy.key: _links(taxonomy, ids)
+        for taxonomy in IN_ARTICLE_ORDER
+        if taxonomy.link_model is not None and taxonomy.import_column in plan.columns
+    }
     updates = []
     for row in plan.to_update:
         article = row.article
@@ -360,22 +365,26 @@ def _find_changes(checker: _Checker):
                 continue  # an empty cell never removes the link that identifies an article
             elif getattr(article, name) != value:
                 changes.append(name)
-        if row.source.instance is None or row.source.instance.pk != article.source_id:
-            changes.append("source")
-        if row.item_type.instance is None or row.item_type.instance.pk != article.item_type_id:
-            changes.append("item_type")
-        if _term_ids(row.subjects) != subjects.get(article.pk, set()):
-            changes.append("subjects")
-        if row.organizations is not None and _term_ids(row.organizations) != organizations.get(article.pk, set()):
-            changes.append("organizations")
+        for taxonomy in IN_ARTICLE_ORDER:
+            if taxonomy.key not in row.terms:
+                continue  # the file has no such column
+            terms = row.terms[taxonomy.key]
+            if taxonomy.key in columns:
+                changed = _term_id(terms) != getattr(article, columns[taxonomy.key])
+            else:
+                changed = {_term_id(term) for term in terms} != links[taxonomy.key].get(article.pk, set())
+            if changed:
+                changes.append(taxonomy.article_field)
         row.changes = changes
         (updates if changes else plan.unchanged).append(row)
     plan.to_update = updates
 
 
-def _term_ids(terms):
+def _term_id(term: Term | None):
     # A term still to be created has no id, so it always counts as a change.
-    return {term.instance.pk if term.instance else ("new", term.key) for term in terms}
+    if term is None:
+        return None
+    return term.instance.pk if term.instance else ("new", term.key)
 
 
 def plan_import(

@@ -5,12 +5,12 @@ import difflib
 import io
 from contextlib import contextmanager
 
+from coverage_archive.taxonomies import IN_ARTICLE_ORDER
+
+# The title, each taxonomy's column in the order of the article's fields, then the rest.
 COLUMNS = (
     "title",
-    "source",
-    "type",
-    "subjects",
-    "organizations",
+    *(taxonomy.import_column for taxonomy in IN_ARTICLE_ORDER),
     "date",
     "language",
     "byline",
@@ -21,7 +21,8 @@ COLUMNS = (
     "status",
     "note",
 )
-REQUIRED_COLUMNS = ("title", "source", "type", "subjects")
+# A row must give a title and a term of each taxonomy an article must have.
+REQUIRED_COLUMNS = ("title", *(taxonomy.import_column for taxonomy in IN_ARTICLE_ORDER if taxonomy.required))
 # Several subjects or organizations in one cell: "Organizing; Surveillance".
 LIST_SEPARATOR = ";"
 # Longer cells are refused: a whole long-form article fits many times over.

@@ -10,7 +10,13 @@ from django.utils.text import slugify
 
 from coverage_archive.history import CHANGED, CREATED, record_article_changes
 from coverage_archive.importing.checking import BATCH_SIZE, ImportPlan, Term, batches
-from coverage_archive.models import RESERVED_ARTICLE_SLUGS, Article, ArticleOrganization, ArticleSubject, FormerSlug
+from coverage_archive.models import RESERVED_ARTICLE_SLUGS, Article, FormerSlug
+from coverage_archive.taxonomies import IN_ARTICLE_ORDER
+
+# The taxonomies an article holds in a foreign key, and those it links to through a model.
+KEYED = [taxonomy for taxonomy in IN_ARTICLE_ORDER if taxonomy.link_model is None]
+LINKED = [taxonomy for taxonomy in IN_ARTICLE_ORDER if taxonomy.link_model is not None]
+BY_ARTICLE_FIELD = {taxonomy.article_field: taxonomy for taxonomy in IN_ARTICLE_ORDER}
 
 
 @dataclass
@@ -95,8 +101,13 @@ def apply_plan(plan: ImportPlan, *, user=None, progress: Callable | None = None)
     new_terms = {}
     terms_created = _create_terms(plan, new_terms, user)
 
-    def resolve(term: Term):
+    def resolve(term: Term | None):
+        if term is None:
+            return None
         return term.instance if term.instance is not None else new_terms[term.key]
+
+    def linked(article, row, taxonomy):
+        return [(article.pk, resolve(term).pk) for term in row.terms[taxonomy.key]]
 
     # New articles.
     slugs = _unique_slugs([row.title for row in plan.to_create])
@@ -104,14 +115,16 @@ def apply_plan(plan: ImportPlan, *, user=None, progress: Callable | None = None)
     for row, slug in zip(plan.to_create, slugs, strict=True):
         values = dict(row.values)
         status = values.pop("status", None) or Article.Status.DRAFT
+        keyed = {
+            taxonomy.article_field: resolve(row.terms[taxonomy.key]) for taxonomy in KEYED if taxonomy.key in row.terms
+        }
         article = Article(
             slug=slug,
-            source=resolve(row.source),
-            item_type=resolve(row.item_type),
             status=status,
             published_at=now if status == Article.Status.PUBLISHED else None,
             created_by=user,
             updated_by=user,
+            **keyed,
             **values,
         )
         article.original_url_normalized = row.normalized_url  # normalize_url(), computed while checking
@@ -120,34 +133,31 @@ def apply_plan(plan: ImportPlan, *, user=None, progress: Callable | None = None)
         Article.objects.bulk_create(batch)
         if progress:
             progress("created", min(index * BATCH_SIZE, len(articles)), len(articles))
-    subject_links, organization_links = [], []
+    links = {taxonomy.key: [] for taxonomy in LINKED}  # (article id, term id) pairs to insert
     for row, article in zip(plan.to_create, articles, strict=True):
-        subject_links += [(article.pk, resolve(term).pk) for term in row.subjects]
-        organization_links += [(article.pk, resolve(term).pk) for term in row.organizations or []]
+        for taxonomy in LINKED:
+            if taxonomy.key in row.terms:
+                links[taxonomy.key] += linked(article, row, taxonomy)
 
     # Changed articles.
-    changed, removed_subjects, removed_organizations = [], [], []
+    changed = []
+    relinked = {taxonomy.key: [] for taxonomy in LINKED}  # ids of the articles whose links are replaced
     update_fields = {"updated_at", "updated_by"}
     for row in plan.to_update:
         article = row.article
         for name in row.changes:
-            if name == "status":
+            taxonomy = BY_ARTICLE_FIELD.get(name)
+            if taxonomy is not None and taxonomy.link_model is not None:
+                relinked[taxonomy.key].append(article.pk)
+                links[taxonomy.key] += linked(article, row, taxonomy)
+                continue
+            if taxonomy is not None:
+                setattr(article, name, resolve(row.terms[taxonomy.key]))
+            elif name == "status":
                 article.status = row.values["status"]
                 if article.status == Article.Status.PUBLISHED and article.published_at is None:
                     article.published_at = now
                     update_fields.add("published_at")
-            elif name == "source":
-                article.source = resolve(row.source)
-            elif name == "item_type":
-                article.item_type = resolve(row.item_type)
-            elif name == "subjects":
-                removed_subjects.append(article.pk)
-                subject_links += [(article.pk, resolve(term).pk) for term in row.subjects]
-                continue
-            elif name == "organizations":
-                removed_organizations.append(article.pk)
-                organization_links += [(article.pk, resolve(term).pk) for term in row.organizations]
-                continue
             else:
                 setattr(article, name, row.values[name])
                 if name == "original_url":
@@ -159,12 +169,11 @@ def apply_plan(plan: ImportPlan, *, user=None, progress: Callable | None = None)
         changed.append(article)
     if changed:
         Article.objects.bulk_update(changed, sorted(update_fields), batch_size=BATCH_SIZE)
-    for batch in batches(removed_subjects):
-        ArticleSubject.objects.filter(article_id__in=batch).delete()
-    for batch in batches(removed_organizations):
-        ArticleOrganization.objects.filter(article_id__in=batch).delete()
-    _insert_links(ArticleSubject, "subject", subject_links)
-    _insert_links(ArticleOrganization, "organization", organization_links)
+    for taxonomy in LINKED:
+        for batch in batches(relinked[taxonomy.key]):
+            taxonomy.link_model.objects.filter(article_id__in=batch).delete()
+    for taxonomy in LINKED:
+        _insert_links(taxonomy.link_model, taxonomy.term_field, links[taxonomy.key])
 
     # bulk_create and bulk_update record no history by themselves.
     record_article_changes(articles, CREATED, user=user, reason=reason)
