@@ -129,7 +129,16 @@ class _TermIndex:
         return term
 
 
-_URL_FIELD = forms.URLField(max_length=2000, assume_scheme="https", required=False)
+def _max_length(name: str) -> int:
+    return Article._meta.get_field(name).max_length
+
+
+TITLE_MAX_LENGTH = _max_length("title")
+BYLINE_MAX_LENGTH = _max_length("byline")
+URL_FIELDS = {
+    column: forms.URLField(max_length=_max_length(column), assume_scheme="https", required=False)
+    for column in ("original_url", "archived_url")
+}
 
 
 def _split_list(text: str) -> list:
@@ -192,8 +201,10 @@ class _Checker:
         title = cells.get("title", "")
         if not title:
             self.error(row, line, "title", "A title is required.")
-        elif len(title) > 300:
-            self.error(row, line, "title", f"The title is {len(title)} characters long; at most 300 fit.")
+        elif len(title) > TITLE_MAX_LENGTH:
+            self.error(
+                row, line, "title", f"The title is {len(title)} characters long; at most {TITLE_MAX_LENGTH} fit."
+            )
         values["title"] = title
 
         terms = self.taxonomy_terms(row, line, cells)
@@ -227,23 +238,23 @@ class _Checker:
             values["language"] = language
 
         if "byline" in cells:
-            if len(cells["byline"]) > 300:
-                self.error(row, line, "byline", "The byline is longer than 300 characters.")
+            if len(cells["byline"]) > BYLINE_MAX_LENGTH:
+                self.error(row, line, "byline", f"The byline is longer than {BYLINE_MAX_LENGTH} characters.")
             values["byline"] = cells["byline"]
         for column in ("summary", "body", "note"):
             if column in cells:
                 values[TEXT_COLUMNS[column]] = cells[column]
-        for column in ("original_url", "archived_url"):
+        for column, url_field in URL_FIELDS.items():
             if column in cells:
                 try:
-                    values[column] = _URL_FIELD.clean(cells[column])
+                    values[column] = url_field.clean(cells[column])
                 except ValidationError:
                     self.error(
                         row,
                         line,
                         column,
                         f"“{cells[column][:200]}” is not a web address (such as https://example.org/story), "
-                        "or is longer than 2,000 characters.",
+                        f"or is longer than {url_field.max_length:,} characters.",
                     )
 
         status_text = cells.get("status", "").lower()

@@ -27,12 +27,25 @@ class ImportResult:
     terms_created: int
 
 
+def _slug_base(text: str, model) -> str:
+    """The start of a new slug for ``text``: short enough to leave room for a "-2" after it."""
+    limit = model._meta.get_field("slug").max_length * 9 // 10
+    return slugify(text)[:limit].strip("-")
+
+
+def _first_free(base: str, taken: set) -> str:
+    """``base``, or ``base-2``, ``base-3`` … : the first not in ``taken``, which then holds it."""
+    slug, number = base, 1
+    while slug in taken:
+        number += 1
+        slug = f"{base}-{number}"
+    taken.add(slug)
+    return slug
+
+
 def _unique_slugs(titles: list) -> list:
     """A new, unused slug for each title, in order."""
-    bases = []
-    for title in titles:
-        base = slugify(title)[:180].strip("-") or "article"
-        bases.append(base)
+    bases = [_slug_base(title, Article) or "article" for title in titles]
     taken = set(RESERVED_ARTICLE_SLUGS)
     for batch in batches(set(bases)):
         taken.update(Article.objects.filter(slug__in=batch).values_list("slug", flat=True))
@@ -44,29 +57,17 @@ def _unique_slugs(titles: list) -> list:
     for base in crowded:
         taken.update(Article.objects.filter(slug__startswith=f"{base}-").values_list("slug", flat=True))
         taken.update(FormerSlug.objects.filter(slug__startswith=f"{base}-").values_list("slug", flat=True))
-    slugs = []
-    for base in bases:
-        slug, number = base, 1
-        while slug in taken:
-            number += 1
-            slug = f"{base}-{number}"
-        taken.add(slug)
-        slugs.append(slug)
-    return slugs
+    return [_first_free(base, taken) for base in bases]
 
 
 def _create_terms(plan: ImportPlan, checker_terms, user) -> int:
     created = 0
     for model, names in plan.new_terms.items():
         taken = set(model.objects.values_list("slug", flat=True))
+        name_length = model._meta.get_field("name").max_length
         for name in names:
-            base = slugify(name)[:90].strip("-") or model._meta.model_name
-            slug, number = base, 1
-            while slug in taken:
-                number += 1
-                slug = f"{base}-{number}"
-            taken.add(slug)
-            term = model(name=name[:200], slug=slug)
+            slug = _first_free(_slug_base(name, model) or model._meta.model_name, taken)
+            term = model(name=name[:name_length], slug=slug)
             term._history_user = user
             term.save()  # one at a time, so each new term's history is recorded
             checker_terms[(model, name.casefold())] = term
