@@ -1,6 +1,7 @@
 """Every part derived from the taxonomy registry (coverage_archive.taxonomies) follows it."""
 
 import pytest
+from django.utils import translation
 
 from coverage_archive.importing import COLUMNS, REQUIRED_COLUMNS, import_csv
 from coverage_archive.models import Article
@@ -92,3 +93,14 @@ def test_a_file_without_an_optional_linked_taxonomy_column_leaves_those_links_al
     assert plan.summary()["update"] == 1
     assert plan.to_update[0].changes == ["byline"]
     assert list(getattr(article, taxonomy.article_field).all()) == [known_terms[taxonomy.key]]
+
+
+def test_an_unknown_term_is_reported_in_the_editors_language_naming_its_taxonomy(known_terms):
+    with translation.override("es"):
+        plan = import_row(known_terms, subjects="Nowhere Term")
+        message = str(plan.errors[0])
+
+    assert message == (
+        "Fila 2, columna «subjects»: «Nowhere Term» no figura en el archivo como tema. Revise la ortografía, "
+        "añádalo antes en la administración o importe con «crear términos nuevos» para añadirlo."
+    )

@@ -12,6 +12,7 @@ and a row that would change nothing is left alone.
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from coverage_archive.importing.checking import ImportPlan, PlannedRow, RowError, Term, plan_import
 from coverage_archive.importing.reading import (
@@ -87,6 +88,9 @@ def import_csv(
     except IntegrityError as error:
         # Someone else saved a clashing article between our check and our write.
         raise ImportFileError(
-            "Nothing was imported: the archive changed while the file was being imported "
-            f"({error}). Import the file again."
+            _(
+                "Nothing was imported: the archive changed while the file was being imported "
+                "(%(error)s). Import the file again."
+            )
+            % {"error": error}
         ) from None

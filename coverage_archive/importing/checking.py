@@ -6,9 +6,17 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from coverage_archive.dates import DatePrecision, parse_partial_date
-from coverage_archive.importing.reading import COLUMNS, LIST_SEPARATOR, ImportFileError, check_header, read_rows
+from coverage_archive.importing.reading import (
+    COLUMNS,
+    LIST_SEPARATOR,
+    ImportFileError,
+    check_header,
+    grouped,
+    read_rows,
+)
 from coverage_archive.models import Article, Language
 from coverage_archive.spreadsheet import unprotect_cell
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER, SOURCES, Taxonomy
@@ -38,8 +46,13 @@ class RowError:
 
     @property
     def place(self) -> str:
-        where = f"Row {self.row}" if self.row == self.line else f"Row {self.row} (line {self.line} of the file)"
-        return f"{where}, column “{self.column}”" if self.column else where
+        if self.row == self.line:
+            where = _("Row %(row)d") % {"row": self.row}
+        else:
+            where = _("Row %(row)d (line %(line)d of the file)") % {"row": self.row, "line": self.line}
+        if not self.column:
+            return where
+        return _("%(place)s, column “%(column)s”") % {"place": where, "column": self.column}
 
     def __str__(self):
         return f"{self.place}: {self.message}"
@@ -173,8 +186,11 @@ class _Checker:
                 row,
                 line,
                 taxonomy.import_column,
-                f"No {index.model._meta.verbose_name} named “{name}” in the archive. Check the spelling, "
-                "add it in the admin first, or import with “create new terms” to add it.",
+                _(
+                    "No %(term)s named “%(name)s” in the archive. Check the spelling, add it in the admin first, "
+                    "or import with “create new terms” to add it."
+                )
+                % {"term": index.model._meta.verbose_name, "name": name},
             )
         return term
 
@@ -200,10 +216,14 @@ class _Checker:
         values = {}
         title = cells.get("title", "")
         if not title:
-            self.error(row, line, "title", "A title is required.")
+            self.error(row, line, "title", _("A title is required."))
         elif len(title) > TITLE_MAX_LENGTH:
             self.error(
-                row, line, "title", f"The title is {len(title)} characters long; at most {TITLE_MAX_LENGTH} fit."
+                row,
+                line,
+                "title",
+                _("The title is %(length)d characters long; at most %(limit)d fit.")
+                % {"length": len(title), "limit": TITLE_MAX_LENGTH},
             )
         values["title"] = title
 
@@ -217,8 +237,11 @@ class _Checker:
                     row,
                     line,
                     "date",
-                    f"“{cells['date']}” is not a date the archive understands: write YYYY, YYYY-MM or "
-                    "YYYY-MM-DD (for example 2018 or 2018-11), or leave it empty if unknown.",
+                    _(
+                        "“%(value)s” is not a date the archive understands: write YYYY, YYYY-MM or "
+                        "YYYY-MM-DD (for example 2018 or 2018-11), or leave it empty if unknown."
+                    )
+                    % {"value": cells["date"]},
                 )
                 period = None
             values["publication_date"] = period.start if period else None
@@ -231,15 +254,22 @@ class _Checker:
                     row,
                     line,
                     "language",
-                    f"“{cells['language']}” is not a language code the archive knows; use one of "
-                    + ", ".join(Language.values)
-                    + " (ISO 639-1), or leave it empty for English.",
+                    _(
+                        "“%(value)s” is not a language code the archive knows; use one of %(codes)s "
+                        "(ISO 639-1), or leave it empty for English."
+                    )
+                    % {"value": cells["language"], "codes": ", ".join(Language.values)},
                 )
             values["language"] = language
 
         if "byline" in cells:
             if len(cells["byline"]) > BYLINE_MAX_LENGTH:
-                self.error(row, line, "byline", f"The byline is longer than {BYLINE_MAX_LENGTH} characters.")
+                self.error(
+                    row,
+                    line,
+                    "byline",
+                    _("The byline is longer than %(limit)d characters.") % {"limit": BYLINE_MAX_LENGTH},
+                )
             values["byline"] = cells["byline"]
         for column in ("summary", "body", "note"):
             if column in cells:
@@ -253,17 +283,25 @@ class _Checker:
                         row,
                         line,
                         column,
-                        f"“{cells[column][:200]}” is not a web address (such as https://example.org/story), "
-                        f"or is longer than {url_field.max_length:,} characters.",
+                        _(
+                            "“%(value)s” is not a web address (such as https://example.org/story), "
+                            "or is longer than %(limit)s characters."
+                        )
+                        % {"value": cells[column][:200], "limit": grouped(url_field.max_length)},
                     )
 
         status_text = cells.get("status", "").lower()
         if status_text not in STATUSES:
-            self.error(row, line, "status", f"The status is “{cells['status']}”: write draft or published.")
+            self.error(
+                row,
+                line,
+                "status",
+                _("The status is “%(value)s”: write draft or published.") % {"value": cells["status"]},
+            )
         else:
             values["status"] = STATUSES[status_text]  # None: keep an existing article's, draft for a new one
             if values["status"] == Article.Status.PUBLISHED and not self.allow_publish:
-                self.error(row, line, "status", "You may not publish articles: leave the status empty or draft.")
+                self.error(row, line, "status", _("You may not publish articles: leave the status empty or draft."))
 
         if len(self.plan.errors) > errors_before:
             return None
@@ -297,29 +335,36 @@ def _match_existing(checker: _Checker, planned: list):
     for row in planned:
         normalized = row.normalized_url = normalized_urls[row.row]
         if normalized:
-            key, article, same = ("url", normalized), by_url.get(normalized), "the same original URL"
+            key, article, same = ("url", normalized), by_url.get(normalized), _("the same original URL")
         else:
             source = row.source.instance
             publication_date = row.values.get("publication_date")
             precision = row.values.get("date_precision", DatePrecision.UNKNOWN)
             key = ("identity", row.title, row.source.key, publication_date, precision)
-            same = "the same title, source and date and no original URL"
+            same = _("the same title, source and date and no original URL")
             matches = by_identity.get((row.title, source.pk, publication_date, precision), []) if source else []
             if len(matches) > 1:
                 checker.error(
                     row.row,
                     row.line,
                     "title",
-                    "Several articles in the archive have this title, source and date; give the row its "
-                    "original URL so it names one.",
+                    _(
+                        "Several articles in the archive have this title, source and date; give the row its "
+                        "original URL so it names one."
+                    ),
                 )
                 continue
             article = matches[0] if matches else None
         if article is not None:
-            key, same = ("article", article.pk), f"both update “{article.title}”"
+            key, same = ("article", article.pk), _("both update “%(title)s”") % {"title": article.title}
         if key in first_row_of:
             column = "original_url" if normalized else "title"
-            checker.error(row.row, row.line, column, f"Same article as row {first_row_of[key]} ({same}).")
+            checker.error(
+                row.row,
+                row.line,
+                column,
+                _("Same article as row %(row)d (%(same)s).") % {"row": first_row_of[key], "same": same},
+            )
             continue
         first_row_of[key] = row.row
         if article is not None and article.status == Article.Status.WITHDRAWN:
@@ -327,8 +372,11 @@ def _match_existing(checker: _Checker, planned: list):
                 row.row,
                 row.line,
                 "status",
-                f"This is “{article.title}”, which was withdrawn at a subject’s request; the import does not "
-                "change withdrawn articles. Remove the row.",
+                _(
+                    "This is “%(title)s”, which was withdrawn at a subject’s request; the import does not "
+                    "change withdrawn articles. Remove the row."
+                )
+                % {"title": article.title},
             )
             continue
         row.article = article
@@ -370,7 +418,7 @@ def _find_changes(checker: _Checker):
             if name == "status":
                 if value is not None and value != article.status:
                     if not checker.allow_publish:
-                        checker.error(row.row, row.line, "status", "You may not publish or unpublish articles.")
+                        checker.error(row.row, row.line, "status", _("You may not publish or unpublish articles."))
                     changes.append(name)
             elif name == "original_url" and not value:
                 continue  # an empty cell never removes the link that identifies an article
@@ -417,8 +465,11 @@ def plan_import(
     rows = [(number, line, cells) for number, line, cells in rows if any(cell.strip() for cell in cells)]
     if max_rows is not None and len(rows) > max_rows:
         raise ImportFileError(
-            f"This file has {len(rows):,} rows; the admin imports up to {max_rows:,} at a time. "
-            "Split the file, or ask the archive's operator to run manage.py import_coverage with it."
+            _(
+                "This file has %(rows)s rows; the admin imports up to %(limit)s at a time. "
+                "Split the file, or ask the archive's operator to run manage.py import_coverage with it."
+            )
+            % {"rows": grouped(len(rows)), "limit": grouped(max_rows)}
         )
     plan = ImportPlan(file_name=file_name, columns=[name for name in header if name], rows_read=len(rows))
     checker = _Checker(plan, create_terms=create_terms, allow_publish=allow_publish)
@@ -435,7 +486,8 @@ def plan_import(
                     number,
                     line,
                     "",
-                    f"Cell {position + 1} holds “{value[:60]}”, but the header row names no column there.",
+                    _("Cell %(position)d holds “%(value)s”, but the header row names no column there.")
+                    % {"position": position + 1, "value": value[:60]},
                 )
         for name in plan.columns:
             named.setdefault(name, "")  # a short row: the missing cells are empty

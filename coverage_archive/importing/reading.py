@@ -5,6 +5,10 @@ import difflib
 import io
 from contextlib import contextmanager
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER
 
 # The title, each taxonomy's column in the order of the article's fields, then the rest.
@@ -33,23 +37,33 @@ class ImportFileError(Exception):
     """The file as a whole cannot be read as the archive's CSV: nothing was written."""
 
 
+def grouped(number: int) -> str:
+    """A count as the reader's language writes it: 2,000 in English, 2 000 in Spanish."""
+    return number_format(number, force_grouping=True)
+
+
 def decode(data: bytes) -> str:
     """The file's text: UTF-8, with or without the byte-order mark Excel writes."""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or b"\x00" in data[:8192]:
         raise ImportFileError(
-            "This is not a CSV file: it holds binary data, like a spreadsheet's .xlsx or .ods file. "
-            "In your spreadsheet choose File → Save As → “CSV UTF-8”, and import that file."
+            _(
+                "This is not a CSV file: it holds binary data, like a spreadsheet's .xlsx or .ods file. "
+                "In your spreadsheet choose File → Save As → “CSV UTF-8”, and import that file."
+            )
         )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise ImportFileError(
-            f"The file is not UTF-8 text (line {line} holds a character in another encoding). "
-            "In your spreadsheet choose File → Save As → “CSV UTF-8”, and import that file."
+            _(
+                "The file is not UTF-8 text (line %(line)d holds a character in another encoding). "
+                "In your spreadsheet choose File → Save As → “CSV UTF-8”, and import that file."
+            )
+            % {"line": line}
         ) from None
     if "\x00" in text:
-        raise ImportFileError("This is not a CSV file: it holds binary data (NUL characters).")
+        raise ImportFileError(_("This is not a CSV file: it holds binary data (NUL characters)."))
     return text
 
 
@@ -76,7 +90,7 @@ def read_rows(text: str):
     """The header's column names and the rows, as (row number, first line, cells) in a list."""
     text = text.lstrip("\ufeff")
     if not text.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(_("The file is empty."))
     header_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line))
     rows = []
@@ -91,12 +105,15 @@ def read_rows(text: str):
             row_number += 1
             if "field larger than field limit" in str(error):
                 raise ImportFileError(
-                    f"Row {row_number} (from line {next_line} of the file) has a cell longer than "
-                    f"{MAX_CELL_CHARACTERS:,} characters, the most a cell may hold. "
-                    "Is a quotation mark left open earlier in the file?"
+                    _(
+                        "Row %(row)d (from line %(line)d of the file) has a cell longer than %(limit)s "
+                        "characters, the most a cell may hold. Is a quotation mark left open earlier in the file?"
+                    )
+                    % {"row": row_number, "line": next_line, "limit": grouped(MAX_CELL_CHARACTERS)}
                 ) from None
             raise ImportFileError(
-                f"Row {row_number} (from line {next_line} of the file) cannot be read as CSV: {error}."
+                _("Row %(row)d (from line %(line)d of the file) cannot be read as CSV: %(error)s.")
+                % {"row": row_number, "line": next_line, "error": error}
             ) from None
     header = [name.strip().lower() for name in rows[0][2]]
     return header, rows[1:]
@@ -108,24 +125,38 @@ def check_header(header: list) -> list:
     unknown = [name for name in named if name not in COLUMNS]
     if not set(named) & set(COLUMNS):
         raise ImportFileError(
-            "The first row must be the header row naming the columns: " + ", ".join(COLUMNS) + ". "
-            f"Its first cells are: {', '.join(header[:5]) or '(empty)'}."
+            _("The first row must be the header row naming the columns: %(columns)s. Its first cells are: %(cells)s.")
+            % {"columns": ", ".join(COLUMNS), "cells": ", ".join(header[:5]) or _("(empty)")}
         )
     if unknown:
         hints = []
         for name in unknown:
             close = difflib.get_close_matches(name, COLUMNS, n=1)
-            hints.append(f"“{name}”" + (f" (did you mean “{close[0]}”?)" if close else ""))
+            if close:
+                hints.append(_("“%(name)s” (did you mean “%(close)s”?)") % {"name": name, "close": close[0]})
+            else:
+                hints.append(_("“%(name)s”") % {"name": name})
         raise ImportFileError(
-            f"Unknown column{'s' if len(unknown) > 1 else ''} in the header row: {', '.join(hints)}. "
-            "The columns are: " + ", ".join(COLUMNS) + "."
+            ngettext(
+                "Unknown column in the header row: %(names)s. The columns are: %(columns)s.",
+                "Unknown columns in the header row: %(names)s. The columns are: %(columns)s.",
+                len(unknown),
+            )
+            % {"names": ", ".join(hints), "columns": ", ".join(COLUMNS)}
         )
     repeated = sorted({name for name in named if named.count(name) > 1})
     if repeated:
-        raise ImportFileError(f"The header row names these columns twice: {', '.join(repeated)}.")
+        raise ImportFileError(
+            _("The header row names these columns twice: %(columns)s.") % {"columns": ", ".join(repeated)}
+        )
     missing = [name for name in REQUIRED_COLUMNS if name not in named]
     if missing:
         raise ImportFileError(
-            f"The header row lacks the required column{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
+            ngettext(
+                "The header row lacks the required column: %(columns)s.",
+                "The header row lacks the required columns: %(columns)s.",
+                len(missing),
+            )
+            % {"columns": ", ".join(missing)}
         )
     return header
