@@ -17,9 +17,12 @@ normalize_url) and the search columns (by the database's triggers).
 The export is deterministic — the same archive gives the same bytes, on SQLite
 or PostgreSQL, and the file holds no time of export (the file's own date says
 when) — so export → restore into an empty database → export gives an
-identical file. A restore keeps primary keys, timestamps and history as they
-were, writes no history of its own (bulk inserts send no signals), and resets
-PostgreSQL's sequences so new rows get fresh ids.
+identical file. The export reads the whole archive in one snapshot (see
+one_snapshot), so a backup taken while editors work is consistent.
+
+A restore keeps primary keys, timestamps and history as they were, writes no
+history of its own (bulk inserts send no signals), and resets PostgreSQL's
+sequences so new rows get fresh ids.
 """
 
 import datetime
@@ -156,12 +159,42 @@ def export_lines():
             yield _line(_label(model), {name: _value(value) for name, value in zip(names, values, strict=True)})
 
 
+@contextmanager
+def one_snapshot():
+    """Let every read inside see the database as it was at one moment, whatever is written meanwhile.
+
+    Outside a transaction each statement sees the database as of its own start, so a backup
+    read table by table while editors save would hold links to articles written after the
+    articles were read, and could not be restored. Here all the reads share one snapshot:
+
+    - PostgreSQL: one REPEATABLE READ, READ ONLY transaction; its snapshot is taken at its
+      first query, and writers go on unhindered. Django's atomic() on psycopg only turns
+      autocommit off, and psycopg sends BEGIN just before the next statement, so SET
+      TRANSACTION is the transaction's first statement, as PostgreSQL requires.
+    - SQLite: one read transaction (atomic() issues a deferred BEGIN). In WAL mode it reads
+      the snapshot of its first read while writers go on; in the default rollback-journal
+      mode its shared lock holds a writer's commit until the reads end (the writer waits up
+      to its busy timeout, 5 s by default; README advises WAL for a large archive).
+
+    Inside a transaction already open (a test's), the reads belong to that one.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
 def export_archive(stream) -> int:
-    """Write the backup to a text stream; returns the number of records."""
+    """Write the backup to a text stream, read in one snapshot; returns the number of records."""
     count = -1  # the header is not a record
-    for line in export_lines():
-        stream.write(line)
-        count += 1
+    with one_snapshot():
+        for line in export_lines():
+            stream.write(line)
+            count += 1
     return count
 
 

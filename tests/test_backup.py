@@ -3,8 +3,11 @@
 import io
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
@@ -152,6 +155,20 @@ class FreshDatabase:
         manage(self.url, "migrate", "--noinput", "--verbosity", "0")
         return self
 
+    @contextmanager
+    def copy(self, tmp_path, name):
+        """Another fresh database, made as a copy of this one while it is still fresh: quicker than migrating."""
+        copy = FreshDatabase(self.vendor, tmp_path, name)
+        if self.vendor == "sqlite":
+            shutil.copyfile(self.url.removeprefix("sqlite:///"), copy.url.removeprefix("sqlite:///"))
+        else:
+            copy._postgres(f'DROP DATABASE IF EXISTS "{copy.name}"')
+            copy._postgres(f'CREATE DATABASE "{copy.name}" TEMPLATE "{self.name}"')
+        try:
+            yield copy
+        finally:
+            copy.__exit__()
+
     def __exit__(self, *exc):
         if self.vendor == "postgresql":
             self._postgres(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
@@ -184,3 +201,142 @@ def test_export_restore_export_is_byte_identical_across_databases(rich_archive, 
             more.write_bytes(csv_bytes([synthetic_row(900)]))
             manage(database.url, "import_coverage", str(more), "--create-terms", "--verbosity", "0")
         current = out
+
+
+# --- A backup taken while editors work ------------------------------------------------------------
+
+# An editor at work, in its own process and connection: article after article with subject and
+# organization links, each committed (with its history) before the next, until the stop file appears.
+WRITER = """
+import sys
+from pathlib import Path
+
+import django
+
+django.setup()
+from django.db import transaction
+from django.utils import timezone
+
+from coverage_archive.models import Article, ItemType, Organization, Source, Subject
+
+stop = Path(sys.argv[1])
+source, item_type = Source.objects.order_by("pk").first(), ItemType.objects.order_by("pk").first()
+subjects = list(Subject.objects.order_by("pk")[:2])
+organizations = list(Organization.objects.order_by("pk")[:3])
+number = 0
+while not stop.exists():
+    number += 1
+    with transaction.atomic():
+        article = Article.objects.create(
+            title=f"Synthetic piece written during the backup {number}",
+            slug=f"synthetic-written-during-backup-{number}",
+            source=source,
+            item_type=item_type,
+            status=Article.Status.PUBLISHED,
+            published_at=timezone.now(),
+        )
+        article.subjects.add(*subjects)
+        article.organizations.add(*organizations)
+    if number == 3:
+        print("at work", flush=True)
+print(number)
+"""
+
+
+# Each reference a backup's records make to another record of the backup: (record type, field) →
+# (record type, its key field).
+REFERENCES = {
+    ("coverage_archive.article", "source_id"): ("coverage_archive.source", "id"),
+    ("coverage_archive.article", "item_type_id"): ("coverage_archive.itemtype", "id"),
+    **{("coverage_archive.article", f"{name}_by_id"): ("auth.user", "id") for name in ("created", "updated")},
+    **{
+        (f"coverage_archive.article{name}", "article_id"): ("coverage_archive.article", "id")
+        for name in ("subject", "organization")
+    },
+    ("coverage_archive.articlesubject", "subject_id"): ("coverage_archive.subject", "id"),
+    ("coverage_archive.articleorganization", "organization_id"): ("coverage_archive.organization", "id"),
+    ("coverage_archive.formerslug", "article_id"): ("coverage_archive.article", "id"),
+    **{
+        (f"coverage_archive.historical{name}", "history_user_id"): ("auth.user", "id")
+        for name in ("source", "subject", "itemtype", "organization", "article")
+    },
+    **{
+        (f"coverage_archive.historicalarticle{name}", "history_id"): (
+            "coverage_archive.historicalarticle",
+            "history_id",
+        )
+        for name in ("subject", "organization")
+    },
+}
+
+
+def dangling_references(path) -> list:
+    """Each reference of the backup to a record the backup does not hold."""
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    keys = {target: set() for target in REFERENCES.values()}
+    for record in records:
+        for name, value in record["fields"].items():
+            if (record["model"], name) in keys:
+                keys[record["model"], name].add(value)
+    return [
+        f"{record['model']} {name}={value}"
+        for record in records
+        for name, value in record["fields"].items()
+        if (target := REFERENCES.get((record["model"], name))) and value is not None and value not in keys[target]
+    ]
+
+
+# The run's own kind of database; SQLite both in its default rollback-journal mode (the writer waits
+# for the backup's read to end) and in WAL mode (the writer goes on; the backup reads its snapshot).
+BUSY_KINDS = ["postgresql"] if connection.vendor == "postgresql" else ["sqlite-rollback-journal", "sqlite-wal"]
+
+
+@pytest.fixture(scope="module")
+def fresh_database(tmp_path_factory):
+    """A fresh database of the run's kind, made once for the module; tests work on copies of it."""
+    with FreshDatabase(connection.vendor, tmp_path_factory.mktemp("databases"), "fresh") as fresh:
+        yield fresh
+
+
+@pytest.fixture(scope="module")
+def seeded_database(fresh_database, tmp_path_factory):
+    """A copy of the fresh database holding 800 synthetic articles; tests work on copies of it."""
+    with fresh_database.copy(tmp_path_factory.mktemp("databases"), "seeded") as seeded:
+        manage(seeded.url, "seed_synthetic", "--articles", "800", "--organizations", "50", "--verbosity", "0")
+        yield seeded
+
+
+@pytest.mark.parametrize("kind", BUSY_KINDS)
+def test_a_backup_taken_while_an_editor_writes_restores_whole(fresh_database, seeded_database, tmp_path, kind):
+    with seeded_database.copy(tmp_path, "busy") as busy, fresh_database.copy(tmp_path, "restored") as restored:
+        if kind == "sqlite-wal":
+            with sqlite3.connect(busy.url.removeprefix("sqlite:///")) as database:
+                assert database.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+        environment = {**os.environ, "DATABASE_URL": busy.url, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"}
+        stop = tmp_path / "stop"
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(stop)],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            # The editor has saved a few pieces before the backup starts.
+            assert writer.stdout.readline() == "at work\n", writer.stderr.read()
+            backup = tmp_path / "busy.jsonl"
+            manage(busy.url, "export_archive", str(backup), "--verbosity", "0")
+        finally:
+            stop.touch()
+            out, errors = writer.communicate(timeout=60)
+        assert writer.returncode == 0, errors
+        records = [json.loads(line) for line in backup.read_text(encoding="utf-8").splitlines()[1:]]
+        articles = [record["fields"] for record in records if record["model"] == "coverage_archive.article"]
+        written_in_backup = sum(article["slug"].startswith("synthetic-written-during-backup-") for article in articles)
+        # Some of the editor's work is in the backup, more came after it: the backup ran among writes.
+        assert 3 <= written_in_backup < int(out)
+
+        assert dangling_references(backup) == []
+        report = manage(restored.url, "import_archive", str(backup))
+        assert f" {len(articles):,} coverage_archive.article," in report
