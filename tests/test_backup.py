@@ -11,11 +11,13 @@ from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
-from coverage_archive.backup import FORMAT, VERSION, BackupError, export_archive, import_archive
+from coverage_archive import backup
+from coverage_archive.backup import FORMAT, VERSION, BackupError, archive_models, export_archive, import_archive
 from coverage_archive.models import Article, FormerSlug
 from tests.csv_files import csv_bytes, synthetic_row
 from tests.factories import UserFactory
@@ -107,6 +109,122 @@ def test_a_damaged_line_is_reported_with_its_number(db):
         )
 
     assert not Group.objects.filter(name="Synthetic").exists()  # all or nothing
+
+
+# --- Files that cannot be restored: one plain message each, and nothing written ---------------------
+
+
+@pytest.fixture
+def seed_backup(db):
+    """The seed archive's backup as lines, the database left empty again."""
+    with transaction.atomic():
+        call_command("load_seed_archive", verbosity=0)
+        lines = export_text().splitlines(keepends=True)
+        transaction.set_rollback(True)
+    return lines
+
+
+def line_of(lines, model, number=0):
+    """The index in `lines` of the model's first (or number-th) record."""
+    return [index for index, line in enumerate(lines) if json.loads(line).get("model") == model][number]
+
+
+def changed(lines, model, **fields):
+    """The lines with the model's first record's fields changed."""
+    index = line_of(lines, model)
+    record = json.loads(lines[index])
+    record["fields"].update(fields)
+    return [*lines[:index], json.dumps(record) + "\n", *lines[index + 1 :]]
+
+
+def without(lines, model):
+    return [line for line in lines if json.loads(line).get("model") != model]
+
+
+def archive_is_empty():
+    return not any(model._base_manager.exists() for model in [get_user_model(), *archive_models()])
+
+
+BROKEN_BACKUPS = {
+    "a link to an article the file lacks": (
+        lambda lines: without(lines, "coverage_archive.article"),
+        r"Line 19: article subject 1 refers to article 1 \(its article_id\), which the backup does not hold\. "
+        r"The backup is inconsistent; take a new one",
+    ),
+    "a file cut off in mid-line": (
+        lambda lines: [*lines[:-1], lines[-1][:40]],
+        r"Line 28, the last, stops short of its end: the backup is incomplete",
+    ),
+    "a line that is not JSON": (
+        lambda lines: [*lines[:5], '{"model": "coverage_archive.source", "fields": {"id": 1,\n', *lines[6:]],
+        r"Line 6 of the backup is damaged: it is not JSON\.",
+    ),
+    "a line that is not a record": (
+        lambda lines: [*lines[:5], "[1, 2]\n", *lines[6:]],
+        r"Line 6 of the backup is damaged: it is not a record",
+    ),
+    "a record lacking a field": (
+        lambda lines: [
+            line.replace('"slug":', '"slog":') if '"coverage_archive.article"' in line else line for line in lines
+        ],
+        r"Line 19 of the backup is damaged: its coverage_archive.article record lacks slug and has slog, "
+        r"which the header does not name\.",
+    ),
+    "a value of the wrong kind": (
+        lambda lines: changed(lines, "coverage_archive.article", publication_date="last spring"),
+        r"Line 19 of the backup is damaged: the coverage_archive.article record's publication_date is "
+        r"'last spring', which it cannot be",
+    ),
+    "a time without its offset": (
+        lambda lines: changed(lines, "coverage_archive.article", created_at="2024-01-02T03:04:05"),
+        r"created_at is '2024-01-02T03:04:05', which it cannot be \(not a date and time with its UTC offset\)",
+    ),
+    "a record twice": (
+        lambda lines: [*lines[:3], lines[2], *lines[3:]],
+        r"Line 4 of the backup holds a second source 1; each comes once\.",
+    ),
+    "records out of order": (
+        lambda lines: [*lines[:19], *lines[20:], lines[19]],
+        r"Line 28 of the backup is out of order: a coverage_archive.articlesubject record after the "
+        r"coverage_archive.articleorganization records",
+    ),
+    "a rule only the database knows": (
+        lambda lines: changed(lines, "coverage_archive.article", status="published", published_at=None),
+        r"Line 19: the database refused this article: .*article_published_has_published_at",
+    ),
+    "two articles at one address": (
+        lambda lines: [*lines[:19], lines[18].replace('"id":1,', '"id":2,', 1), *lines[19:]],
+        r"Lines 19 to 20: the database refused these articles: .*(UNIQUE|unique).*slug",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", BROKEN_BACKUPS)
+def test_a_backup_that_cannot_be_restored_is_refused_in_plain_words_and_nothing_is_written(
+    seed_backup, tmp_path, damage
+):
+    break_it, message = BROKEN_BACKUPS[damage]
+    path = tmp_path / "broken.jsonl"
+    path.write_text("".join(break_it(seed_backup)), encoding="utf-8")
+
+    with pytest.raises(CommandError, match=message) as refused:
+        call_command("import_archive", str(path), verbosity=0)
+
+    assert str(refused.value).endswith(" Nothing was restored.")
+    assert archive_is_empty()
+
+
+def test_a_reference_no_check_foresaw_is_still_refused_before_anything_is_kept(seed_backup, tmp_path, monkeypatch):
+    # Take away the file's own reference check: the database's, inside the restore's
+    # transaction (PostgreSQL would otherwise only check at commit), still names the row.
+    monkeypatch.setattr(backup._Restore, "_references", lambda self, model: [])
+    path = tmp_path / "broken.jsonl"
+    path.write_text("".join(without(seed_backup, "coverage_archive.article")), encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r"The backup refers to records it does not hold: .*article"):
+        call_command("import_archive", str(path), "--dry-run", verbosity=0)
+
+    assert archive_is_empty()
 
 
 # --- The round trip through real commands and fresh databases -----------------------------------
@@ -340,3 +458,31 @@ def test_a_backup_taken_while_an_editor_writes_restores_whole(fresh_database, se
         assert dangling_references(backup) == []
         report = manage(restored.url, "import_archive", str(backup))
         assert f" {len(articles):,} coverage_archive.article," in report
+
+
+def test_the_command_refuses_an_inconsistent_backup_in_words_alone_and_writes_nothing(
+    fresh_database, seed_backup, tmp_path
+):
+    inconsistent, whole = tmp_path / "inconsistent.jsonl", tmp_path / "whole.jsonl"
+    inconsistent.write_text("".join(without(seed_backup, "coverage_archive.article")), encoding="utf-8")
+    whole.write_text("".join(seed_backup), encoding="utf-8")
+    with fresh_database.copy(tmp_path, "refusing") as database:
+        environment = {**os.environ, "DATABASE_URL": database.url, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"}
+        result = subprocess.run(
+            [sys.executable, "manage.py", "import_archive", str(inconsistent)],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+        assert result.returncode == 1
+        assert result.stderr == (
+            "CommandError: Line 19: article subject 1 refers to article 1 (its article_id), which the backup does "
+            "not hold. The backup is inconsistent; take a new one (export_archive reads the archive in one "
+            "snapshot, so one taken while editors work is whole). Nothing was restored.\n"
+        )
+        # Nothing was kept: a restore, which needs an empty archive, still goes through.
+        assert "Checked (dry run, nothing written)" in manage(database.url, "import_archive", "--dry-run", str(whole))
