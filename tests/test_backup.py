@@ -3,16 +3,21 @@
 import io
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 
-from coverage_archive.backup import FORMAT, VERSION, BackupError, export_archive, import_archive
+from coverage_archive import backup
+from coverage_archive.backup import FORMAT, VERSION, BackupError, archive_models, export_archive, import_archive
 from coverage_archive.models import Article, FormerSlug
 from tests.csv_files import csv_bytes, synthetic_row
 from tests.factories import UserFactory
@@ -106,6 +111,122 @@ def test_a_damaged_line_is_reported_with_its_number(db):
     assert not Group.objects.filter(name="Synthetic").exists()  # all or nothing
 
 
+# --- Files that cannot be restored: one plain message each, and nothing written ---------------------
+
+
+@pytest.fixture
+def seed_backup(db):
+    """The seed archive's backup as lines, the database left empty again."""
+    with transaction.atomic():
+        call_command("load_seed_archive", verbosity=0)
+        lines = export_text().splitlines(keepends=True)
+        transaction.set_rollback(True)
+    return lines
+
+
+def line_of(lines, model, number=0):
+    """The index in `lines` of the model's first (or number-th) record."""
+    return [index for index, line in enumerate(lines) if json.loads(line).get("model") == model][number]
+
+
+def changed(lines, model, **fields):
+    """The lines with the model's first record's fields changed."""
+    index = line_of(lines, model)
+    record = json.loads(lines[index])
+    record["fields"].update(fields)
+    return [*lines[:index], json.dumps(record) + "\n", *lines[index + 1 :]]
+
+
+def without(lines, model):
+    return [line for line in lines if json.loads(line).get("model") != model]
+
+
+def archive_is_empty():
+    return not any(model._base_manager.exists() for model in [get_user_model(), *archive_models()])
+
+
+BROKEN_BACKUPS = {
+    "a link to an article the file lacks": (
+        lambda lines: without(lines, "coverage_archive.article"),
+        r"Line 19: article subject 1 refers to article 1 \(its article_id\), which the backup does not hold\. "
+        r"The backup is inconsistent; take a new one",
+    ),
+    "a file cut off in mid-line": (
+        lambda lines: [*lines[:-1], lines[-1][:40]],
+        r"Line 28, the last, stops short of its end: the backup is incomplete",
+    ),
+    "a line that is not JSON": (
+        lambda lines: [*lines[:5], '{"model": "coverage_archive.source", "fields": {"id": 1,\n', *lines[6:]],
+        r"Line 6 of the backup is damaged: it is not JSON\.",
+    ),
+    "a line that is not a record": (
+        lambda lines: [*lines[:5], "[1, 2]\n", *lines[6:]],
+        r"Line 6 of the backup is damaged: it is not a record",
+    ),
+    "a record lacking a field": (
+        lambda lines: [
+            line.replace('"slug":', '"slog":') if '"coverage_archive.article"' in line else line for line in lines
+        ],
+        r"Line 19 of the backup is damaged: its coverage_archive.article record lacks slug and has slog, "
+        r"which the header does not name\.",
+    ),
+    "a value of the wrong kind": (
+        lambda lines: changed(lines, "coverage_archive.article", publication_date="last spring"),
+        r"Line 19 of the backup is damaged: the coverage_archive.article record's publication_date is "
+        r"'last spring', which it cannot be",
+    ),
+    "a time without its offset": (
+        lambda lines: changed(lines, "coverage_archive.article", created_at="2024-01-02T03:04:05"),
+        r"created_at is '2024-01-02T03:04:05', which it cannot be \(not a date and time with its UTC offset\)",
+    ),
+    "a record twice": (
+        lambda lines: [*lines[:3], lines[2], *lines[3:]],
+        r"Line 4 of the backup holds a second source 1; each comes once\.",
+    ),
+    "records out of order": (
+        lambda lines: [*lines[:19], *lines[20:], lines[19]],
+        r"Line 28 of the backup is out of order: a coverage_archive.articlesubject record after the "
+        r"coverage_archive.articleorganization records",
+    ),
+    "a rule only the database knows": (
+        lambda lines: changed(lines, "coverage_archive.article", status="published", published_at=None),
+        r"Line 19: the database refused this article: .*article_published_has_published_at",
+    ),
+    "two articles at one address": (
+        lambda lines: [*lines[:19], lines[18].replace('"id":1,', '"id":2,', 1), *lines[19:]],
+        r"Lines 19 to 20: the database refused these articles: .*(UNIQUE|unique).*slug",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", BROKEN_BACKUPS)
+def test_a_backup_that_cannot_be_restored_is_refused_in_plain_words_and_nothing_is_written(
+    seed_backup, tmp_path, damage
+):
+    break_it, message = BROKEN_BACKUPS[damage]
+    path = tmp_path / "broken.jsonl"
+    path.write_text("".join(break_it(seed_backup)), encoding="utf-8")
+
+    with pytest.raises(CommandError, match=message) as refused:
+        call_command("import_archive", str(path), verbosity=0)
+
+    assert str(refused.value).endswith(" Nothing was restored.")
+    assert archive_is_empty()
+
+
+def test_a_reference_no_check_foresaw_is_still_refused_before_anything_is_kept(seed_backup, tmp_path, monkeypatch):
+    # Take away the file's own reference check: the database's, inside the restore's
+    # transaction (PostgreSQL would otherwise only check at commit), still names the row.
+    monkeypatch.setattr(backup._Restore, "_references", lambda self, model: [])
+    path = tmp_path / "broken.jsonl"
+    path.write_text("".join(without(seed_backup, "coverage_archive.article")), encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r"The backup refers to records it does not hold: .*article"):
+        call_command("import_archive", str(path), "--dry-run", verbosity=0)
+
+    assert archive_is_empty()
+
+
 # --- The round trip through real commands and fresh databases -----------------------------------
 
 
@@ -152,6 +273,20 @@ class FreshDatabase:
         manage(self.url, "migrate", "--noinput", "--verbosity", "0")
         return self
 
+    @contextmanager
+    def copy(self, tmp_path, name):
+        """Another fresh database, made as a copy of this one while it is still fresh: quicker than migrating."""
+        copy = FreshDatabase(self.vendor, tmp_path, name)
+        if self.vendor == "sqlite":
+            shutil.copyfile(self.url.removeprefix("sqlite:///"), copy.url.removeprefix("sqlite:///"))
+        else:
+            copy._postgres(f'DROP DATABASE IF EXISTS "{copy.name}"')
+            copy._postgres(f'CREATE DATABASE "{copy.name}" TEMPLATE "{self.name}"')
+        try:
+            yield copy
+        finally:
+            copy.__exit__()
+
     def __exit__(self, *exc):
         if self.vendor == "postgresql":
             self._postgres(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
@@ -184,3 +319,170 @@ def test_export_restore_export_is_byte_identical_across_databases(rich_archive, 
             more.write_bytes(csv_bytes([synthetic_row(900)]))
             manage(database.url, "import_coverage", str(more), "--create-terms", "--verbosity", "0")
         current = out
+
+
+# --- A backup taken while editors work ------------------------------------------------------------
+
+# An editor at work, in its own process and connection: article after article with subject and
+# organization links, each committed (with its history) before the next, until the stop file appears.
+WRITER = """
+import sys
+from pathlib import Path
+
+import django
+
+django.setup()
+from django.db import transaction
+from django.utils import timezone
+
+from coverage_archive.models import Article, ItemType, Organization, Source, Subject
+
+stop = Path(sys.argv[1])
+source, item_type = Source.objects.order_by("pk").first(), ItemType.objects.order_by("pk").first()
+subjects = list(Subject.objects.order_by("pk")[:2])
+organizations = list(Organization.objects.order_by("pk")[:3])
+number = 0
+while not stop.exists():
+    number += 1
+    with transaction.atomic():
+        article = Article.objects.create(
+            title=f"Synthetic piece written during the backup {number}",
+            slug=f"synthetic-written-during-backup-{number}",
+            source=source,
+            item_type=item_type,
+            status=Article.Status.PUBLISHED,
+            published_at=timezone.now(),
+        )
+        article.subjects.add(*subjects)
+        article.organizations.add(*organizations)
+    if number == 3:
+        print("at work", flush=True)
+print(number)
+"""
+
+
+# Each reference a backup's records make to another record of the backup: (record type, field) →
+# (record type, its key field).
+REFERENCES = {
+    ("coverage_archive.article", "source_id"): ("coverage_archive.source", "id"),
+    ("coverage_archive.article", "item_type_id"): ("coverage_archive.itemtype", "id"),
+    **{("coverage_archive.article", f"{name}_by_id"): ("auth.user", "id") for name in ("created", "updated")},
+    **{
+        (f"coverage_archive.article{name}", "article_id"): ("coverage_archive.article", "id")
+        for name in ("subject", "organization")
+    },
+    ("coverage_archive.articlesubject", "subject_id"): ("coverage_archive.subject", "id"),
+    ("coverage_archive.articleorganization", "organization_id"): ("coverage_archive.organization", "id"),
+    ("coverage_archive.formerslug", "article_id"): ("coverage_archive.article", "id"),
+    **{
+        (f"coverage_archive.historical{name}", "history_user_id"): ("auth.user", "id")
+        for name in ("source", "subject", "itemtype", "organization", "article")
+    },
+    **{
+        (f"coverage_archive.historicalarticle{name}", "history_id"): (
+            "coverage_archive.historicalarticle",
+            "history_id",
+        )
+        for name in ("subject", "organization")
+    },
+}
+
+
+def dangling_references(path) -> list:
+    """Each reference of the backup to a record the backup does not hold."""
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    keys = {target: set() for target in REFERENCES.values()}
+    for record in records:
+        for name, value in record["fields"].items():
+            if (record["model"], name) in keys:
+                keys[record["model"], name].add(value)
+    return [
+        f"{record['model']} {name}={value}"
+        for record in records
+        for name, value in record["fields"].items()
+        if (target := REFERENCES.get((record["model"], name))) and value is not None and value not in keys[target]
+    ]
+
+
+# The run's own kind of database; SQLite both in its default rollback-journal mode (the writer waits
+# for the backup's read to end) and in WAL mode (the writer goes on; the backup reads its snapshot).
+BUSY_KINDS = ["postgresql"] if connection.vendor == "postgresql" else ["sqlite-rollback-journal", "sqlite-wal"]
+
+
+@pytest.fixture(scope="module")
+def fresh_database(tmp_path_factory):
+    """A fresh database of the run's kind, made once for the module; tests work on copies of it."""
+    with FreshDatabase(connection.vendor, tmp_path_factory.mktemp("databases"), "fresh") as fresh:
+        yield fresh
+
+
+@pytest.fixture(scope="module")
+def seeded_database(fresh_database, tmp_path_factory):
+    """A copy of the fresh database holding 800 synthetic articles; tests work on copies of it."""
+    with fresh_database.copy(tmp_path_factory.mktemp("databases"), "seeded") as seeded:
+        manage(seeded.url, "seed_synthetic", "--articles", "800", "--organizations", "50", "--verbosity", "0")
+        yield seeded
+
+
+@pytest.mark.parametrize("kind", BUSY_KINDS)
+def test_a_backup_taken_while_an_editor_writes_restores_whole(fresh_database, seeded_database, tmp_path, kind):
+    with seeded_database.copy(tmp_path, "busy") as busy, fresh_database.copy(tmp_path, "restored") as restored:
+        if kind == "sqlite-wal":
+            with sqlite3.connect(busy.url.removeprefix("sqlite:///")) as database:
+                assert database.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
+        environment = {**os.environ, "DATABASE_URL": busy.url, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"}
+        stop = tmp_path / "stop"
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(stop)],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            # The editor has saved a few pieces before the backup starts.
+            assert writer.stdout.readline() == "at work\n", writer.stderr.read()
+            backup = tmp_path / "busy.jsonl"
+            manage(busy.url, "export_archive", str(backup), "--verbosity", "0")
+        finally:
+            stop.touch()
+            out, errors = writer.communicate(timeout=60)
+        assert writer.returncode == 0, errors
+        records = [json.loads(line) for line in backup.read_text(encoding="utf-8").splitlines()[1:]]
+        articles = [record["fields"] for record in records if record["model"] == "coverage_archive.article"]
+        written_in_backup = sum(article["slug"].startswith("synthetic-written-during-backup-") for article in articles)
+        # Some of the editor's work is in the backup, more came after it: the backup ran among writes.
+        assert 3 <= written_in_backup < int(out)
+
+        assert dangling_references(backup) == []
+        report = manage(restored.url, "import_archive", str(backup))
+        assert f" {len(articles):,} coverage_archive.article," in report
+
+
+def test_the_command_refuses_an_inconsistent_backup_in_words_alone_and_writes_nothing(
+    fresh_database, seed_backup, tmp_path
+):
+    inconsistent, whole = tmp_path / "inconsistent.jsonl", tmp_path / "whole.jsonl"
+    inconsistent.write_text("".join(without(seed_backup, "coverage_archive.article")), encoding="utf-8")
+    whole.write_text("".join(seed_backup), encoding="utf-8")
+    with fresh_database.copy(tmp_path, "refusing") as database:
+        environment = {**os.environ, "DATABASE_URL": database.url, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"}
+        result = subprocess.run(
+            [sys.executable, "manage.py", "import_archive", str(inconsistent)],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+        assert result.returncode == 1
+        assert result.stderr == (
+            "CommandError: Line 19: article subject 1 refers to article 1 (its article_id), which the backup does "
+            "not hold. The backup is inconsistent; take a new one (export_archive reads the archive in one "
+            "snapshot, so one taken while editors work is whole). Nothing was restored.\n"
+        )
+        # Nothing was kept: a restore, which needs an empty archive, still goes through.
+        assert "Checked (dry run, nothing written)" in manage(database.url, "import_archive", "--dry-run", str(whole))

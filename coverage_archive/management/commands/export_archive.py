@@ -10,7 +10,8 @@ class Command(BaseCommand):
     help = (
         "Back up the whole archive — taxonomies, articles, their links, former slugs, the change history "
         "and the accounts it names (without passwords) — to a JSON Lines file that import_archive restores. "
-        "The same archive always gives the same file. See README, “Backup and restore”."
+        "The same archive always gives the same file. It is read in one snapshot, so it may be taken while "
+        "editors work. See README, “Backup and restore”."
     )
 
     def add_arguments(self, parser):
