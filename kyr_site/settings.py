@@ -13,7 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from kyr_site.env import env_bool, env_int, env_list, env_str
+from kyr_site.env import env_bool, env_int, env_list, env_str, env_url_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -155,6 +155,10 @@ CACHES = {
 # Readers get no cookie: the public pages use no session, no CSRF token and no
 # language cookie. Only editors signing in to the admin receive cookies.
 SESSION_COOKIE_HTTPONLY = True
+# Only staff have sessions. Saved on every request, so the age is idle time: a session
+# unused for this long is over (default two hours).
+SESSION_COOKIE_AGE = env_int("ADMIN_SESSION_IDLE_MINUTES", 120) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
@@ -198,6 +202,9 @@ SILENCED_SYSTEM_CHECKS = [
 ]
 
 # --- Editors' accounts (coverage_archive/accounts/) -------------------------
+# Where the admin lives: e.g. ADMIN_URL=office-7f3a/ (a path, no leading slash, trailing slash).
+ADMIN_URL = env_url_path("ADMIN_URL", "admin/")
+
 # Two-factor sign-in (TOTP, django-otp). With ADMIN_REQUIRE_TWO_FACTOR=1, staff without a
 # confirmed device must set one up before using the admin; off, it is each person's choice.
 ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", False)
