@@ -24,7 +24,7 @@ from coverage_archive.dates import DatePrecision
 from coverage_archive.formfields import PartialDateField
 from coverage_archive.history import CHANGED, CREATED, record_article_changes
 from coverage_archive.models import Article, ImportPreview
-from coverage_archive.publishing import change_status
+from coverage_archive.publishing import change_status, keep_status_unless_allowed
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER, TAXONOMIES
 
 # Editors paste links without a scheme ("wnyc.org/story"); assume HTTPS, as Django 6 will.
@@ -176,6 +176,13 @@ class ArticleAdmin(SimpleHistoryAdmin):
     def has_publish_permission(self, request):
         return request.user.has_perm("coverage_archive.publish_article")
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # History → Revert builds its form on the old version: show (and save) the status the
+        # article has now to staff who may not publish. save_model enforces it for every form.
+        if obj is not None and getattr(obj, "_history", None) is not None:
+            keep_status_unless_allowed(request.user, obj)
+        return super().get_form(request, obj, change, **kwargs)
+
     def has_delete_permission(self, request, obj=None):
         # What readers may have seen or linked to is withdrawn, not deleted;
         # only administrators delete it. A draft never published may be deleted.
@@ -205,6 +212,12 @@ class ArticleAdmin(SimpleHistoryAdmin):
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
+        if keep_status_unless_allowed(request.user, obj):
+            self.message_user(
+                request,
+                _("The status and publication time were kept as they were: you may not publish articles."),
+                messages.WARNING,
+            )
         # One history entry per save, written once the subjects and organizations
         # are saved too (log_addition/log_change); otherwise each link change
         # would add an entry of its own.

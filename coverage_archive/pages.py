@@ -1,5 +1,6 @@
 """Fixed pages about the site itself (not the archive's coverage)."""
 
+from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
@@ -11,4 +12,10 @@ ACCESS_LOG_RETENTION_DAYS = 7
 
 @require_safe
 def privacy(request):
-    return render(request, "coverage_archive/privacy.html", {"access_log_days": ACCESS_LOG_RETENTION_DAYS})
+    context = {
+        "access_log_days": ACCESS_LOG_RETENTION_DAYS,
+        # Failed sign-ins to the admin (django-axes): kept only as long as their lockout.
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "lockout_minutes": round(settings.AXES_COOLOFF_TIME.total_seconds() / 60),
+    }
+    return render(request, "coverage_archive/privacy.html", context)

@@ -47,6 +47,30 @@ def change_status(queryset, status: str, *, user) -> list[Article]:
     return changed
 
 
+def may_publish(user) -> bool:
+    return user.has_perm("coverage_archive.publish_article")
+
+
+def keep_status_unless_allowed(user, article: Article) -> bool:
+    """Give ``article`` back the status and publication time it has in the database (draft and
+    none for a new one) unless ``user`` may publish. Returns whether anything was put back.
+
+    The admin calls this on every save, so no form (the change form, the add form, simple-history's
+    revert, which saves an old version's values whether or not the form shows them) lets staff
+    without the publish permission choose what readers see, or when.
+    """
+    if may_publish(user):
+        return False
+    if article.pk is None or article._state.adding:
+        kept = (Article.Status.DRAFT, None)
+    else:
+        kept = Article.objects.filter(pk=article.pk).values_list("status", "published_at").get()
+    if (article.status, article.published_at) == kept:
+        return False
+    article.status, article.published_at = kept
+    return True
+
+
 # --- The article page when no published article has the slug ------------------------------
 
 

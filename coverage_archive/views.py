@@ -292,7 +292,7 @@ def bad_request(request, exception):
 @require_safe
 def robots_txt(request):
     """Crawlers may read the archive, but not the admin or the exports (every filter would be a new file)."""
-    disallowed = ["/admin/"]
+    disallowed = [f"/{settings.ADMIN_URL}"]
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             disallowed += [reverse("coverage_archive:export_csv"), reverse("coverage_archive:export_json")]

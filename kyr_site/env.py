@@ -45,3 +45,16 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_url_path(name: str, default: str) -> str:
+    """A path under the site's root, as Django's URL patterns take it: ``office/editors/``
+    (slashes at either end are tidied; ``ADMIN_URL=/office`` gives ``office/``)."""
+    raw = os.environ.get(name)
+    value = (default if raw is None or raw.strip() == "" else raw).strip().strip("/")
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+    if not value or "//" in value or not set(value) <= allowed or ".." in value:
+        raise ImproperlyConfigured(
+            f"{name} must be a path of letters, digits, -, _, . and /, such as admin/ or office/editors/; got {raw!r}."
+        )
+    return value + "/"

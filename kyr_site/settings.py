@@ -6,13 +6,14 @@ start: DEBUG is off unless set, and production needs a real SECRET_KEY and
 ALLOWED_HOSTS. ``make run`` sets DEBUG=1 for local use.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from kyr_site.env import env_bool, env_int, env_list, env_str
+from kyr_site.env import env_bool, env_int, env_list, env_str, env_url_path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,8 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is not set: list the site's host names, comma-separated.")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the archive's admin site (two-factor sign-in): coverage_archive/accounts/.
+    "coverage_archive.accounts.apps.ArchiveAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -48,6 +50,11 @@ INSTALLED_APPS = [
     "django_filters",
     # Change history of coverage and taxonomy (who, when, what), with revert in the admin.
     "simple_history",
+    # Two-factor sign-in for staff: TOTP devices (authenticator apps).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    # Throttling and lockout of failed sign-ins.
+    "axes",
     "coverage_archive",
 ]
 
@@ -63,10 +70,14 @@ MIDDLEWARE = [
     "coverage_archive.middleware.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a two-factor code in this session.
+    "django_otp.middleware.OTPMiddleware",
     # Lets history entries name the editor behind a change made outside a form (deletes, actions).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "kyr_site.urls"
@@ -99,6 +110,9 @@ DATABASES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-axes' backend first: a locked-out sign-in is refused before any password is hashed.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -139,8 +153,12 @@ CACHES = {
 
 # --- Privacy and security -------------------------------------------------
 # Readers get no cookie: the public pages use no session, no CSRF token and no
-# language cookie. Only editors signing in to /admin/ receive cookies.
+# language cookie. Only editors signing in to the admin receive cookies.
 SESSION_COOKIE_HTTPONLY = True
+# Only staff have sessions. Saved on every request, so the age is idle time: a session
+# unused for this long is over (default two hours).
+SESSION_COOKIE_AGE = env_int("ADMIN_SESSION_IDLE_MINUTES", 120) * 60
+SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
@@ -182,6 +200,38 @@ SILENCED_SYSTEM_CHECKS = [
     # operator's decision for their whole domain; SECURE_HSTS_PRELOAD=1 opts in.
     "security.W021",
 ]
+
+# --- Editors' accounts (coverage_archive/accounts/) -------------------------
+# Where the admin lives: e.g. ADMIN_URL=office-7f3a/ (a path, no leading slash, trailing slash).
+ADMIN_URL = env_url_path("ADMIN_URL", "admin/")
+
+# Two-factor sign-in (TOTP, django-otp). With ADMIN_REQUIRE_TWO_FACTOR=1, staff without a
+# confirmed device must set one up before using the admin; off, it is each person's choice.
+ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", False)
+OTP_TOTP_ISSUER = "Know Your Rights archive"
+# The TOTP device admin (for superusers) shows no secrets or QR codes of other people's devices.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Throttled sign-in (django-axes): 5 failures within 15 minutes lock out that username (from any
+# address) and that address (for any username) for 15 minutes from the last counted failure. A
+# successful sign-in clears the record; attempts during a lockout neither count nor extend it.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "coverage_archive.accounts.lockout.lockout_response"
+# Records of failed attempts only, deleted when their lockout is over (privacy page): no log of
+# successful sign-ins, no permanent log of failures.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
+# Axes' log lines name neither the username nor the address.
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
+# The client's address: REMOTE_ADDR, or, behind TRUSTED_PROXY_COUNT proxies that append to
+# X-Forwarded-For, the address the outermost one saw (coverage_archive/accounts/lockout.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "coverage_archive.accounts.lockout.client_ip_address"
 
 LOGGING = {
     "version": 1,
