@@ -129,10 +129,16 @@ STORAGES = {
     },
 }
 
-# Optional shared cache for several app instances (Django's own Redis backend).
+# Optional shared cache for several app instances: Django's Redis backend, made
+# optional (kyr_site/cache.py): Redis down or unreachable is a cache miss and one
+# warning, and the short timeouts keep a dead Redis from holding a request.
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "kyr_site.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
