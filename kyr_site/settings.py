@@ -189,11 +189,14 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
+LOG_LEVEL = env_str("LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # The level on the handler too: Django's own loggers are set to INFO and pass their
+    # records up to this handler whatever the root logger's level.
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # The archive's page size; also the number of entries on the home page.
