@@ -52,6 +52,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz for load balancers, answered before anything else (no host check,
+    # no cookie, no redirect to HTTPS): coverage_archive/resilience.py.
+    "coverage_archive.resilience.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Straight after SecurityMiddleware, as WhiteNoise's docs require.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -60,6 +63,8 @@ MIDDLEWARE = [
     # Language from the URL prefix only (/es/...); see LANGUAGES below.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The database unreachable (restarting, failing over): a styled 503, not a 500.
+    "coverage_archive.resilience.DatabaseUnavailableMiddleware",
     "coverage_archive.middleware.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -209,3 +214,8 @@ ARCHIVE_PAGE_SIZE = 20
 # never). See coverage_archive/facets.py.
 _POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 ARCHIVE_CACHE_SECONDS = env_int("ARCHIVE_CACHE_SECONDS", 600 if _POSTGRESQL else 60)
+
+# How many CSV/JSON exports one app instance streams at once (every worker process
+# and thread of one gunicorn together); beyond it a reader gets a 503 with
+# Retry-After. See coverage_archive/resilience.py.
+EXPORT_CONCURRENCY = env_int("EXPORT_CONCURRENCY", 2)
