@@ -140,6 +140,10 @@ class ExportSlot:
         finally:
             os.close(fd)
 
+    def __del__(self):
+        # A response dropped without close() (never by a WSGI server) must not keep its slot.
+        self.release()
+
     def hold_while(self, iterable):
         """The iterable, holding this slot until it is exhausted, fails or is closed."""
         return _SlotHoldingStream(iterable, self)

@@ -308,3 +308,16 @@ def test_the_production_cache_settings_use_the_resilient_backend(settings):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("kyr_site.cache.ResilientRedisCache")
     assert "'socket_connect_timeout': 0.5" in result.stdout
+
+
+def test_a_slot_dropped_without_close_is_released(two_slots):
+    import gc
+
+    held = [EXPORT_SLOTS.acquire(), EXPORT_SLOTS.acquire()]
+    assert EXPORT_SLOTS.acquire() is None
+    del held[0]
+    gc.collect()
+    slot = EXPORT_SLOTS.acquire()
+    assert slot is not None
+    slot.release()
+    held[0].release()
