@@ -462,10 +462,10 @@ class TestDeployed:
                 if time.monotonic() - started < 1:
                     break
                 assert time.monotonic() < deadline, "a normal page stayed slow while three readers dawdled"
-            for _ in range(5):  # bounds loose enough for a busy machine; sync workers would not answer at all
+            for _ in range(5):  # a bound loose enough for a busy machine; sync workers would not answer at all
                 started = time.monotonic()
                 assert deployed.get("/coverage/", headers=HTTPS).status == 200
-                assert time.monotonic() - started < 3
+                assert time.monotonic() - started < 5
             # No worker was blocked until gunicorn killed it (as sync workers are), and every
             # reader is still being served.
             assert "WORKER TIMEOUT" not in deployed.log()
