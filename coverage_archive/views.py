@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from coverage_archive import exports, metadata, search
+from coverage_archive import exports, metadata, resilience, search
 from coverage_archive.facets import Reuse, active_filter_chips, compute_facets, coverage_chart
 from coverage_archive.filters import (
     MAX_QUERY_LENGTH,
@@ -193,7 +193,11 @@ def export(request, file_format):
         return filters_error_response(filterset.form.errors)
     content_type, render_rows = EXPORT_FORMATS[file_format]
     rows = render_rows(filterset.qs) if file_format == "csv" else render_rows(filterset.qs, request)
-    response = StreamingHttpResponse(rows, content_type=content_type)
+    # At most EXPORT_CONCURRENCY at once per instance; the slot is freed when the stream ends or is closed.
+    slot = resilience.EXPORT_SLOTS.acquire()
+    if slot is None:
+        return resilience.exports_busy()
+    response = StreamingHttpResponse(slot.hold_while(rows), content_type=content_type)
     filename = f"know-your-rights-coverage-{datetime.date.today().isoformat()}.{file_format}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     # Exports are for people, not crawlers (robots.txt says so too); a few minutes' reuse is harmless.

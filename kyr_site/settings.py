@@ -59,6 +59,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz for load balancers, answered before anything else (no host check,
+    # no cookie, no redirect to HTTPS): coverage_archive/resilience.py.
+    "coverage_archive.resilience.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Straight after SecurityMiddleware, as WhiteNoise's docs require.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -67,6 +70,8 @@ MIDDLEWARE = [
     # Language from the URL prefix only (/es/...); see LANGUAGES below.
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # The database unreachable (restarting, failing over): a styled 503, not a 500.
+    "coverage_archive.resilience.DatabaseUnavailableMiddleware",
     "coverage_archive.middleware.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -131,7 +136,8 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where `collectstatic` puts the files WhiteNoise serves; default: staticfiles/ in the project folder.
+STATIC_ROOT = env_str("STATIC_ROOT") or BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -143,10 +149,16 @@ STORAGES = {
     },
 }
 
-# Optional shared cache for several app instances (Django's own Redis backend).
+# Optional shared cache for several app instances: Django's Redis backend, made
+# optional (kyr_site/cache.py): Redis down or unreachable is a cache miss and one
+# warning, and the short timeouts keep a dead Redis from holding a request.
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "kyr_site.cache.ResilientRedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -233,11 +245,14 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "coverage_archive.accounts.lockout.client_ip_address"
 
+LOG_LEVEL = env_str("LOG_LEVEL", "WARNING").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    # The level on the handler too: Django's own loggers are set to INFO and pass their
+    # records up to this handler whatever the root logger's level.
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
 # The archive's page size; also the number of entries on the home page.
@@ -250,3 +265,8 @@ ARCHIVE_PAGE_SIZE = 20
 # never). See coverage_archive/facets.py.
 _POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 ARCHIVE_CACHE_SECONDS = env_int("ARCHIVE_CACHE_SECONDS", 600 if _POSTGRESQL else 60)
+
+# How many CSV/JSON exports one app instance streams at once (every worker process
+# and thread of one gunicorn together); beyond it a reader gets a 503 with
+# Retry-After. See coverage_archive/resilience.py.
+EXPORT_CONCURRENCY = env_int("EXPORT_CONCURRENCY", 2)

@@ -19,3 +19,6 @@ ARCHIVE_CACHE_SECONDS = 0
 # Serve static files from the app folders, as in development, so tests need no STATIC_ROOT.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# No limit on exports at once: the test client never closes a streamed response it does not read to
+# the end, which would hold a slot; tests/test_resilience.py sets a limit where it tests one.
+EXPORT_CONCURRENCY = 0

@@ -22,3 +22,5 @@ urlpatterns = [
 ]
 
 handler400 = "coverage_archive.views.bad_request"
+# The database unreachable outside a view is a 503 too (coverage_archive/resilience.py).
+handler500 = "coverage_archive.resilience.server_error"
