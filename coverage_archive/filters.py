@@ -26,6 +26,7 @@ from coverage_archive.models import (
     Source,
     Subject,
 )
+from coverage_archive.text import reader_params
 
 # Longer queries are cut (with a note to the reader) rather than refused.
 MAX_QUERY_LENGTH = 200
@@ -204,7 +205,7 @@ class ArticleFilterSet(django_filters.FilterSet):
         ``fixed_filters`` pin a term page's own term; ``overrides`` replace a
         parameter (the feed's order).
         """
-        data = request.GET.copy()
+        data = reader_params(request.GET)  # without control characters (coverage_archive.text)
         query_was_cut = len(data.get("q", "")) > MAX_QUERY_LENGTH
         if query_was_cut:
             data["q"] = data["q"][:MAX_QUERY_LENGTH]
