@@ -209,10 +209,14 @@ class ArticleFilterSet(django_filters.FilterSet):
         query_was_cut = len(data.get("q", "")) > MAX_QUERY_LENGTH
         if query_was_cut:
             data["q"] = data["q"][:MAX_QUERY_LENGTH]
+        query_terms_were_cut = False
+        if "q" in data:
+            data["q"], query_terms_were_cut = search.within_limits(data["q"])
         for name, value in {**(fixed_filters or {}), **overrides}.items():
             data.setlist(name, [value])
         filterset = cls(data, queryset=queryset)
         filterset.query_was_cut = query_was_cut
+        filterset.query_terms_were_cut = query_terms_were_cut  # over search.MAX_PHRASES or MAX_ALTERNATIVES
         return filterset
 
     def filter_text(self, queryset, name, value):

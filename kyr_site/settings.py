@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "coverage_archive.middleware.RejectNulBytesMiddleware",
+    # Readers' queries under READER_STATEMENT_TIMEOUT_MS; one stopped by it answers 503.
+    "coverage_archive.budget.ReaderQueryBudgetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Lets history entries name the editor behind a change made outside a form (deletes, actions).
@@ -200,3 +202,13 @@ ARCHIVE_PAGE_SIZE = 20
 # never). See coverage_archive/facets.py.
 _POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 ARCHIVE_CACHE_SECONDS = env_int("ARCHIVE_CACHE_SECONDS", 600 if _POSTGRESQL else 60)
+
+# Bounded work per reader request (coverage_archive/budget.py): every query of a
+# public page, feed or export stops after this long and the reader gets the 503
+# page, well before gunicorn's 30 s worker timeout would kill the worker. The
+# admin and management commands are not limited. 0 turns it off.
+READER_STATEMENT_TIMEOUT_MS = env_int("READER_STATEMENT_TIMEOUT_MS", 5000)
+# The search snippets of one page (PostgreSQL's ts_headline, whose cost grows
+# steeply with the phrases and ORs of a query) get this much; beyond it the page
+# shows its results without snippets, with a note.
+SNIPPET_TIME_BUDGET_MS = 1000
