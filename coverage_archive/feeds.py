@@ -19,6 +19,7 @@ from coverage_archive.facets import active_filter_chips
 from coverage_archive.filters import ArchiveAddress, ArticleFilterSet, SortOrder, filters_error_response
 from coverage_archive.models import Article
 from coverage_archive.taxonomies import Taxonomy
+from coverage_archive.text import XmlTextGenerator
 
 FEED_SIZE = 50
 
@@ -31,6 +32,16 @@ class InvalidFilters(Exception):
 
 class ArchiveAtomFeed(Atom1Feed):
     """Atom, with each entry's outlet as its <source> (RFC 4287 §4.2.11)."""
+
+    def write(self, outfile, encoding):
+        # Atom1Feed.write, with a writer that leaves out what XML cannot hold (a
+        # stray control character in a stored title), rather than failing the feed.
+        handler = XmlTextGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)

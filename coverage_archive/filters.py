@@ -28,6 +28,7 @@ from coverage_archive.dates import DatePrecision, PartialDate
 from coverage_archive.formfields import PartialDateField
 from coverage_archive.models import Language
 from coverage_archive.taxonomies import BY_KEY, TAXONOMIES, Taxonomy
+from coverage_archive.text import reader_params
 
 # Longer queries are cut (with a note to the reader) rather than refused.
 MAX_QUERY_LENGTH = 200
@@ -161,14 +162,18 @@ class ArticleFilterSet(django_filters.FilterSet):
         ``fixed_filters`` pin a term page's own term; ``overrides`` replace a
         parameter (the feed's order).
         """
-        data = request.GET.copy()
+        data = reader_params(request.GET)  # without control characters (coverage_archive.text)
         query_was_cut = len(data.get("q", "")) > MAX_QUERY_LENGTH
         if query_was_cut:
             data["q"] = data["q"][:MAX_QUERY_LENGTH]
+        query_terms_were_cut = False
+        if "q" in data:
+            data["q"], query_terms_were_cut = search.within_limits(data["q"])
         for name, value in {**(fixed_filters or {}), **overrides}.items():
             data.setlist(name, [value])
         filterset = cls(data, queryset=queryset)
         filterset.query_was_cut = query_was_cut
+        filterset.query_terms_were_cut = query_terms_were_cut  # over search.MAX_PHRASES or MAX_ALTERNATIVES
         return filterset
 
     def filter_text(self, queryset, name, value):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from coverage_archive.dates import DatePrecision, PartialDate
+from coverage_archive.text import multiline_text, single_line_text
 from coverage_archive.urlnorm import normalize_url
 
 # Names under /coverage/ that belong to fixed pages (feeds, exports, …), so no
@@ -47,7 +48,9 @@ class Language(models.TextChoices):
 class TaxonomyTerm(models.Model):
     """What Source, Subject, Type and Organization share: a named, linkable term."""
 
-    name = models.CharField(_("name"), max_length=200, help_text=_("As readers should see it."))
+    name = models.CharField(
+        _("name"), max_length=200, validators=[single_line_text], help_text=_("As readers should see it.")
+    )
     slug = models.SlugField(
         _("slug"),
         max_length=100,
@@ -55,18 +58,23 @@ class TaxonomyTerm(models.Model):
         help_text=_("The term's web address, e.g. “organizing”. Changing it breaks links people have saved."),
     )
     description = models.TextField(
-        _("description"), blank=True, help_text=_("Optional; shown at the top of the term's page.")
+        _("description"),
+        blank=True,
+        validators=[multiline_text],
+        help_text=_("Optional; shown at the top of the term's page."),
     )
     # The Spanish pages show these; English is shown where they are empty.
     name_es = models.CharField(
         _("name in Spanish"),
         max_length=200,
         blank=True,
+        validators=[single_line_text],
         help_text=_("Shown on the Spanish pages. Leave empty to show the name above (e.g. an outlet's own name)."),
     )
     description_es = models.TextField(
         _("description in Spanish"),
         blank=True,
+        validators=[multiline_text],
         help_text=_("Shown on the Spanish pages. Leave empty to show the description above."),
     )
 
@@ -234,7 +242,7 @@ class Article(models.Model):
         # Removed at the request of someone it concerns: the page answers 410 Gone.
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    title = models.CharField(_("title"), max_length=300)
+    title = models.CharField(_("title"), max_length=300, validators=[single_line_text])
     slug = models.SlugField(
         _("slug"),
         max_length=200,
@@ -254,7 +262,9 @@ class Article(models.Model):
         verbose_name=_("organizations"),
         help_text=_("Groups the piece names, so readers can find all coverage of them."),
     )
-    byline = models.CharField(_("byline"), max_length=300, blank=True, help_text=_("Author(s), as credited."))
+    byline = models.CharField(
+        _("byline"), max_length=300, blank=True, validators=[single_line_text], help_text=_("Author(s), as credited.")
+    )
     publication_date = models.DateField(
         _("publication date"),
         null=True,
@@ -265,9 +275,14 @@ class Article(models.Model):
         _("date precision"), max_length=8, choices=DatePrecision.choices, default=DatePrecision.UNKNOWN
     )
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH)
-    summary = models.TextField(_("summary"), blank=True, help_text=_("A few sentences in the archive's words."))
+    summary = models.TextField(
+        _("summary"), blank=True, validators=[multiline_text], help_text=_("A few sentences in the archive's words.")
+    )
     body = models.TextField(
-        _("body"), blank=True, help_text=_("Plain text. Separate paragraphs with an empty line; no HTML.")
+        _("body"),
+        blank=True,
+        validators=[multiline_text],
+        help_text=_("Plain text. Separate paragraphs with an empty line; no HTML."),
     )
     original_url = models.URLField(
         _("original URL"), max_length=2000, blank=True, help_text=_("Where the piece was first published.")
@@ -283,6 +298,7 @@ class Article(models.Model):
     editors_note = models.TextField(
         _("editor's note"),
         blank=True,
+        validators=[multiline_text],
         help_text=_("Shown to readers: how a date was inferred, a correction, context."),
     )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)

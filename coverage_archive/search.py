@@ -29,7 +29,7 @@ from django.contrib.postgres.search import (
     SearchVectorExact,
     SearchVectorField,
 )
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -218,6 +218,36 @@ def parse_web_query(text: str, normalize=None) -> list[_Clause]:
     return [clause for clause in clauses if clause.required or clause.excluded]
 
 
+# A search's cost grows with its phrases (words that must stand together, quoted
+# or joined by punctuation) and its alternatives (OR), steeply so for PostgreSQL's
+# snippets: a query is cut before the first phrase or alternative over these.
+MAX_PHRASES = 8
+MAX_ALTERNATIVES = 8
+
+
+def within_limits(text: str) -> tuple[str, bool]:
+    """The query as typed, cut before its phrase MAX_PHRASES + 1 or its alternative
+    MAX_ALTERNATIVES + 1, and whether it was cut."""
+    phrases, alternatives, new_alternative, last_or = 0, 0, True, 0
+    for match in _TOKEN.finditer(text):
+        if match[4] == "OR":
+            new_alternative, last_or = True, match.start()
+            continue
+        term = match[2] if match[2] is not None else match[4]
+        if not has_words(term):
+            continue  # left out by parse_web_query too
+        if new_alternative:
+            alternatives += 1
+            if alternatives > MAX_ALTERNATIVES:
+                return text[:last_or].rstrip(), True
+            new_alternative = False
+        if _SEVERAL_WORDS.search(term.strip()):
+            phrases += 1
+            if phrases > MAX_PHRASES:
+                return text[: match.start()].rstrip(), True
+    return text, False
+
+
 def _simple_search(queryset: QuerySet, text: str) -> QuerySet:
     clauses = parse_web_query(text)
     if not clauses:
@@ -279,6 +309,33 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
         .annotate(folded_title=Func(F("title"), function="kyr_fold"))
         .annotate(rank=_title_matches(text))
     )
+
+
+@dataclass
+class Snippets:
+    """A page's snippets by article id; `left_out` when finding them took too long."""
+
+    found: dict[int, SafeString] = field(default_factory=dict)
+    left_out: bool = False
+
+
+def snippets_within(articles, text: str, milliseconds: int) -> Snippets:
+    """The page's snippets if PostgreSQL finds them within `milliseconds`, else none.
+
+    ts_headline's work grows steeply with a query's phrases and alternatives
+    (a 200-character query of ORed common phrases: minutes for 20 articles), so
+    its queries run under their own statement timeout; a page over it shows its
+    results without snippets, and says so.
+    """
+    from coverage_archive.budget import exceeded, statement_time_limit
+
+    try:
+        with statement_time_limit(milliseconds):
+            return Snippets(snippets(articles, text))
+    except OperationalError as error:
+        if not exceeded(error):
+            raise
+        return Snippets(left_out=True)
 
 
 def snippets(articles, text: str) -> dict[int, SafeString]:

@@ -49,6 +49,9 @@ def _render_archive(request, template, context, fixed_filters=None):
             "filter": filterset,
             "form": filterset.form,
             "query_was_cut": filterset.query_was_cut,
+            "query_terms_were_cut": filterset.query_terms_were_cut,
+            "phrase_limit": search.MAX_PHRASES,
+            "alternative_limit": search.MAX_ALTERNATIVES,
             "query_limit": MAX_QUERY_LENGTH,
             "query_has_no_words": bool(q.strip()) and not search.has_terms(q),
         }
@@ -72,9 +75,10 @@ def _render_archive(request, template, context, fixed_filters=None):
         articles = _articles_of_page(filterset, reuse, page)
         chart = coverage_chart(filterset, reuse, facets)
     if filterset.search_text:
-        found = search.snippets(articles, filterset.search_text)
+        found = _snippets_of_page(filterset, reuse, page, articles)
+        context["snippets_left_out"] = found.left_out
         for article in articles:
-            article.snippet = found.get(article.pk)
+            article.snippet = found.found.get(article.pk)
     context.update(
         {
             "page_obj": page,
@@ -131,6 +135,21 @@ def _articles_of_page(filterset: ArticleFilterSet, reuse: Reuse, page) -> list[A
         return ordered
     found = filterset.queryset.in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
+
+
+def _snippets_of_page(filterset: ArticleFilterSet, reuse: Reuse, page, articles) -> search.Snippets:
+    """The page's snippets, reused like its ids (the same search asked again costs
+    no second ts_headline), found within their time budget or left out."""
+    budget = settings.SNIPPET_TIME_BUDGET_MS
+    if settings.READER_STATEMENT_TIMEOUT_MS > 0:
+        budget = min(budget, settings.READER_STATEMENT_TIMEOUT_MS)
+    return reuse(
+        "snippets",
+        lambda: search.snippets_within(articles, filterset.search_text, budget),
+        filterset.sort_order,
+        page.number,
+        page.paginator.per_page,
+    )
 
 
 class CountedPaginator(Paginator):

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     # The database unreachable (restarting, failing over): a styled 503, not a 500.
     "coverage_archive.resilience.DatabaseUnavailableMiddleware",
     "coverage_archive.middleware.RejectNulBytesMiddleware",
+    # Readers' queries under READER_STATEMENT_TIMEOUT_MS; one stopped by it answers 503.
+    "coverage_archive.budget.ReaderQueryBudgetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): signed in with a two-factor code in this session.
@@ -270,3 +272,12 @@ ARCHIVE_CACHE_SECONDS = env_int("ARCHIVE_CACHE_SECONDS", 600 if _POSTGRESQL else
 # and thread of one gunicorn together); beyond it a reader gets a 503 with
 # Retry-After. See coverage_archive/resilience.py.
 EXPORT_CONCURRENCY = env_int("EXPORT_CONCURRENCY", 2)
+# Bounded work per reader request (coverage_archive/budget.py): every query of a
+# public page, feed or export stops after this long and the reader gets the 503
+# page, well before gunicorn's 30 s worker timeout would kill the worker. The
+# admin and management commands are not limited. 0 turns it off.
+READER_STATEMENT_TIMEOUT_MS = env_int("READER_STATEMENT_TIMEOUT_MS", 5000)
+# The search snippets of one page (PostgreSQL's ts_headline, whose cost grows
+# steeply with the phrases and ORs of a query) get this much; beyond it the page
+# shows its results without snippets, with a note.
+SNIPPET_TIME_BUDGET_MS = 1000

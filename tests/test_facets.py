@@ -359,7 +359,8 @@ def test_reused_counts_end_when_a_scheduled_piece_goes_public(reader, settings, 
         cache.clear()
         lifetimes.clear()
         assert reader.get(ARCHIVE, {"q": "synthetic"}).context["paginator"].count == 1
-        assert len(lifetimes) == 2 and all(lifetime in expected for lifetime in lifetimes), lifetimes
+        # The facet counts, the page's ids and the page's snippets.
+        assert len(lifetimes) == 3 and all(lifetime in expected for lifetime in lifetimes), lifetimes
     scheduled.delete()
     cache.clear()
     lifetimes.clear()

@@ -246,8 +246,11 @@ def test_archive_query_count_does_not_grow_with_the_results(reader, django_asser
     # subjects; and on PostgreSQL 1 for the page's highlighted snippets (one more,
     # at most, for results whose text matches only without accents), 1 to keep
     # the search on its index (search.index_scans) and, only because a test runs
-    # inside a transaction, 1 to give that transaction its planner settings back.
-    expected = 7 + 3 * (connection.vendor == "postgresql") + chart_queries
+    # inside a transaction, 1 to give that transaction its planner settings back;
+    # and on PostgreSQL the reader's statement timeout, set and reset, and the
+    # snippets' own: 1 to set it and, because a test runs inside a transaction, its
+    # savepoint, its release and 1 to give the transaction its timeout back (budget.py).
+    expected = 7 + (3 + 2 + 4) * (connection.vendor == "postgresql") + chart_queries
     with django_assert_num_queries(expected):
         response = reader.get(ARCHIVE, params)
     assert len(response.context["articles"]) == 20
