@@ -12,8 +12,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from coverage_archive.importing import import_csv
 from coverage_archive.models import Article, Subject
 from coverage_archive.text import ControlCharacterValidator, clean_reader_text, xml_text
+from tests.csv_files import csv_text, synthetic_row
 from tests.factories import ArticleFactory, SubjectFactory
 from tests.test_admin import ARTICLE_ADD, article_form_data, form_errors, terms  # noqa: F401 (a fixture)
 
@@ -145,3 +147,18 @@ def test_the_admin_refuses_a_term_holding_a_control_character(admin_user_client,
     assert response.status_code == 200
     assert "Remove the invisible control character" in str(response.context["adminform"].form.errors[field])
     assert not Subject.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("title", "A title\x0bon two lines"), ("summary", "A summary\x01"), ("subjects", "Synthetic\x0b Subject")],
+)
+def test_the_import_refuses_a_control_character_naming_its_row_and_column(column, value):
+    plan, result = import_csv(csv_text([synthetic_row(1), synthetic_row(2, **{column: value})]), create_terms=True)
+
+    assert result is None
+    assert not Article.objects.exists() and not Subject.objects.exists()
+    [error] = plan.errors
+    assert (error.row, error.column) == (3, column)
+    assert "Remove the invisible control character U+000" in error.message

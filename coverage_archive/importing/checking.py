@@ -20,6 +20,7 @@ from coverage_archive.importing.reading import (
 from coverage_archive.models import Article, Language
 from coverage_archive.spreadsheet import unprotect_cell
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER, SOURCES, Taxonomy
+from coverage_archive.text import ControlCharacterValidator
 from coverage_archive.urlnorm import normalize_url
 
 LANGUAGES = frozenset(Language.values)
@@ -152,6 +153,24 @@ URL_FIELDS = {
     column: forms.URLField(max_length=_max_length(column), assume_scheme="https", required=False)
     for column in ("original_url", "archived_url")
 }
+# The model fields whose text rules (the control-character validators) a column's cells follow:
+# the article's text, and each taxonomy's term names.
+TEXT_FIELDS = {
+    column: Article._meta.get_field(name)
+    for column, name in {"title": "title", **TEXT_COLUMNS}.items()
+    if name in ("title", "byline", "summary", "body", "editors_note")
+} | {taxonomy.import_column: taxonomy.model._meta.get_field("name") for taxonomy in IN_ARTICLE_ORDER}
+
+
+def _control_character_problem(model_field, text: str) -> str | None:
+    """What the field's control-character rule says of the text, if it refuses it."""
+    for validator in model_field.validators:
+        if isinstance(validator, ControlCharacterValidator):
+            try:
+                validator(text)
+            except ValidationError as error:
+                return error.messages[0]
+    return None
 
 
 def _split_list(text: str) -> list:
@@ -213,6 +232,10 @@ class _Checker:
 
     def check(self, row, line, cells: dict) -> PlannedRow | None:
         errors_before = len(self.plan.errors)
+        for column, model_field in TEXT_FIELDS.items():
+            problem = _control_character_problem(model_field, cells.get(column, ""))
+            if problem:
+                self.error(row, line, column, problem)
         values = {}
         title = cells.get("title", "")
         if not title:
