@@ -176,6 +176,9 @@ urlpatterns = [
 ]
 
 
+# The database itself answers (the readers' time limit is set on it, coverage_archive.budget); the view
+# fails as one does when the database goes away.
+@pytest.mark.django_db
 @override_settings(ROOT_URLCONF=__name__)
 @pytest.mark.parametrize(
     ("language", "text"),
