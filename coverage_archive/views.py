@@ -12,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from coverage_archive import exports, metadata, resilience, search
+from coverage_archive import budget, exports, metadata, resilience, search
 from coverage_archive.facets import Reuse, active_filter_chips, compute_facets, coverage_chart
 from coverage_archive.filters import (
     MAX_QUERY_LENGTH,
@@ -204,6 +204,7 @@ EXPORT_FORMATS = {
 }
 
 
+@budget.exempt
 @require_safe
 def export(request, file_format):
     """The archive page's results (all of them, in its order) as CSV or JSON, streamed."""
