@@ -58,8 +58,13 @@ class Taxonomy:
         return f"coverage_archive:{self.key}"
 
     @property
+    def feed_name(self) -> str:
+        """The URL name of the term's feed."""
+        return f"{self.key}_feed"
+
+    @property
     def feed_route(self) -> str:
-        return f"coverage_archive:{self.key}_feed"
+        return f"coverage_archive:{self.feed_name}"
 
     @cached_property
     def term_field(self) -> str:

@@ -26,6 +26,6 @@ for taxonomy in TAXONOMIES:
             f"{taxonomy.path}/<slug:slug>/feed/",
             feeds.ArchiveFeed(),
             {"taxonomy": taxonomy},
-            name=f"{taxonomy.key}_feed",
+            name=taxonomy.feed_name,
         ),
     ]
