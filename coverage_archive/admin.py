@@ -24,6 +24,7 @@ from coverage_archive.dates import DatePrecision
 from coverage_archive.formfields import PartialDateField
 from coverage_archive.history import CHANGED, CREATED, record_article_changes
 from coverage_archive.models import Article, ImportPreview
+from coverage_archive.preservation.admin import PreservationArticleAdmin
 from coverage_archive.publishing import change_status, keep_status_unless_allowed
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER, TAXONOMIES
 
@@ -136,7 +137,7 @@ class ArticleAdminForm(forms.ModelForm):
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
     form = ArticleAdminForm
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = ["title", "source", "item_type", "display_date", "language", "status", "updated_at"]

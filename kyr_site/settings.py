@@ -6,6 +6,7 @@ start: DEBUG is off unless set, and production needs a real SECRET_KEY and
 ALLOWED_HOSTS. ``make run`` sets DEBUG=1 for local use.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
     # Throttling and lockout of failed sign-ins.
     "axes",
     "coverage_archive",
+    # Captures of originals, link checks and "Add from a link": coverage_archive/preservation/.
+    "coverage_archive.preservation",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +144,10 @@ STATIC_URL = "static/"
 # Where `collectstatic` puts the files WhiteNoise serves; default: staticfiles/ in the project folder.
 STATIC_ROOT = env_str("STATIC_ROOT") or BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Captures of originals (WARC files) are kept in the default storage: this folder unless
+# STORAGES is changed (README: S3-compatible storage). Never served as a folder: each capture
+# is downloaded through its own view, as an attachment.
+MEDIA_ROOT = env_str("MEDIA_ROOT") or BASE_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Hashed, compressed files with far-future cache headers; `collectstatic` builds them.
@@ -281,3 +288,21 @@ READER_STATEMENT_TIMEOUT_MS = env_int("READER_STATEMENT_TIMEOUT_MS", 5000)
 # steeply with the phrases and ORs of a query) get this much; beyond it the page
 # shows its results without snippets, with a note.
 SNIPPET_TIME_BUDGET_MS = 1000
+
+# The preservation fetcher ("Add from a link", captures, link checks) refuses private, loopback,
+# link-local and reserved addresses. For tests and intranets only: 1 allows every address; a
+# comma-separated list of networks (10.1.0.0/16, fd00::/8) allows just those.
+_fetch_private = env_str("FETCH_ALLOW_PRIVATE_ADDRESSES").strip()
+if _fetch_private.lower() in ("", "0", "false", "no", "off"):
+    FETCH_ALLOW_PRIVATE_ADDRESSES = ()
+elif _fetch_private.lower() in ("1", "true", "yes", "on"):
+    FETCH_ALLOW_PRIVATE_ADDRESSES = True
+else:
+    FETCH_ALLOW_PRIVATE_ADDRESSES = tuple(env_list("FETCH_ALLOW_PRIVATE_ADDRESSES"))
+    for _network in FETCH_ALLOW_PRIVATE_ADDRESSES:
+        try:
+            ipaddress.ip_network(_network, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"FETCH_ALLOW_PRIVATE_ADDRESSES must be 1, 0 or a list of networks; got {_network!r}."
+            ) from None

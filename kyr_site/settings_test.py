@@ -1,6 +1,9 @@
 """Settings for the test suite: production settings with fast, local stand-ins."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 # Production refuses to start without these; tests use throwaway values.
 os.environ.setdefault("SECRET_KEY", "test-suite-only-key-" + "k" * 48)
@@ -22,3 +25,6 @@ WHITENOISE_USE_FINDERS = True
 # No limit on exports at once: the test client never closes a streamed response it does not read to
 # the end, which would hold a slot; tests/test_resilience.py sets a limit where it tests one.
 EXPORT_CONCURRENCY = 0
+# Captures go to a throwaway folder, never the project's media/, removed when the tests end.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="kyr-test-media-")
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
