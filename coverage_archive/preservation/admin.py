@@ -28,9 +28,7 @@ class PreservationArticleAdmin:
 
     @admin.display(description=_("Captures of the original (newest first)"))
     def captures_of_the_original(self, obj):
-        return render_to_string(
-            "admin/preservation/captures.html", {"captures": obj.captures.all() if obj.pk else []}
-        )
+        return render_to_string("admin/preservation/captures.html", {"captures": obj.captures.all() if obj.pk else []})
 
     @admin.display(description=_("Checks of the original link (newest first)"))
     def checks_of_the_original_link(self, obj):
