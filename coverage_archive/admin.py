@@ -166,13 +166,14 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
         ]
         if obj is not None:  # who made and changed it only means something once it exists
             fieldsets.append((_("Record"), {"fields": self.readonly_fields}))
-        return fieldsets
+        return fieldsets + self.preservation_fieldsets(obj)
 
     def get_readonly_fields(self, request, obj=None):
+        readonly = [*self.readonly_fields, *self.preservation_fields]
         # Only those who may publish choose what readers see, and when.
         if self.has_publish_permission(request):
-            return self.readonly_fields
-        return [*self.readonly_fields, "status", "published_at"]
+            return readonly
+        return [*readonly, "status", "published_at"]
 
     def has_publish_permission(self, request):
         return request.user.has_perm("coverage_archive.publish_article")

@@ -43,7 +43,7 @@ def _first_free(base: str, taken: set) -> str:
     return slug
 
 
-def _unique_slugs(titles: list) -> list:
+def unique_slugs(titles: list) -> list:
     """A new, unused slug for each title, in order."""
     bases = [_slug_base(title, Article) or "article" for title in titles]
     taken = set(RESERVED_ARTICLE_SLUGS)
@@ -60,17 +60,22 @@ def _unique_slugs(titles: list) -> list:
     return [_first_free(base, taken) for base in bases]
 
 
+def new_term(model, name: str, taken: set, *, user=None, **fields):
+    """Save a new term named ``name`` with the first free slug (``taken`` holds the slugs in use)."""
+    name = name[: model._meta.get_field("name").max_length]
+    slug = _first_free(_slug_base(name, model) or model._meta.model_name, taken)
+    term = model(name=name, slug=slug, **fields)
+    term._history_user = user
+    term.save()  # one at a time, so each new term's history is recorded
+    return term
+
+
 def _create_terms(plan: ImportPlan, checker_terms, user) -> int:
     created = 0
     for model, names in plan.new_terms.items():
         taken = set(model.objects.values_list("slug", flat=True))
-        name_length = model._meta.get_field("name").max_length
         for name in names:
-            slug = _first_free(_slug_base(name, model) or model._meta.model_name, taken)
-            term = model(name=name[:name_length], slug=slug)
-            term._history_user = user
-            term.save()  # one at a time, so each new term's history is recorded
-            checker_terms[(model, name.casefold())] = term
+            checker_terms[(model, name.casefold())] = new_term(model, name, taken, user=user)
             created += 1
     return created
 
@@ -111,7 +116,7 @@ def apply_plan(plan: ImportPlan, *, user=None, progress: Callable | None = None)
         return [(article.pk, resolve(term).pk) for term in row.terms[taxonomy.key]]
 
     # New articles.
-    slugs = _unique_slugs([row.title for row in plan.to_create])
+    slugs = unique_slugs([row.title for row in plan.to_create])
     articles = []
     for row, slug in zip(plan.to_create, slugs, strict=True):
         values = dict(row.values)

@@ -4,33 +4,235 @@
 the article admin stays one page while this room keeps its own views and rules.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+
+from coverage_archive.models import Article, ItemType, Source
+from coverage_archive.preservation import adding
+from coverage_archive.preservation.models import Capture
 
 # How many of a piece's link checks its admin page lists; the rest are in the history below them.
 LINK_CHECKS_SHOWN = 20
 
 
-class PreservationArticleAdmin:
+# --- Add from a link ---------------------------------------------------------------------
+
+
+class LinksForm(forms.Form):
+    links = forms.CharField(
+        label=_("Links"),
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_("One link a line, at most %(count)d.") % {"count": adding.MAX_LINKS},
+    )
+
+    def clean_links(self):
+        links = adding.links_in(self.cleaned_data["links"])
+        if not links:
+            raise forms.ValidationError(_("Paste at least one link."))
+        if len(links) > adding.MAX_LINKS:
+            raise forms.ValidationError(
+                _("%(count)d links: at most %(most)d at a time.") % {"count": len(links), "most": adding.MAX_LINKS}
+            )
+        return links
+
+
+class DraftForm(forms.Form):
+    """One proposed capture: make a draft of it, with the source the editor confirms."""
+
+    capture = forms.ModelChoiceField(queryset=Capture.objects.filter(article__isnull=True), widget=forms.HiddenInput)
+    make = forms.BooleanField(label=_("Make a draft"), required=False, initial=True)
+    title = forms.CharField(label=_("Title"), max_length=300)
+    source = forms.ModelChoiceField(
+        label=_("Source"), queryset=Source.objects.order_by("name"), required=False, empty_label=_("(a new source)")
+    )
+    new_source = forms.CharField(
+        label=_("New source"),
+        max_length=200,
+        required=False,
+        help_text=_("Created with this name when no existing source is chosen."),
+    )
+    item_type = forms.ModelChoiceField(label=_("Type"), queryset=ItemType.objects.order_by("name"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("make") and not cleaned.get("source") and not (cleaned.get("new_source") or "").strip():
+            self.add_error("source", _("Choose a source, or name the new one to create."))
+        return cleaned
+
+
+DraftFormSet = forms.formset_factory(DraftForm, extra=0, max_num=adding.MAX_LINKS, absolute_max=adding.MAX_LINKS)
+
+
+class AddFromLinkViews:
+    """The admin's "Add from a link" pages and "Capture the original now" (mixed into ArticleAdmin)."""
+
+    def get_urls(self):
+        own = [
+            path(
+                "add-from-link/",
+                self.admin_site.admin_view(self.add_from_link_view),
+                name="coverage_archive_article_add_from_link",
+            ),
+            path(
+                "<int:object_id>/capture/",
+                self.admin_site.admin_view(self.capture_view),
+                name="coverage_archive_article_capture",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _context(self, request, **context):
+        return {**self.admin_site.each_context(request), "opts": self.opts, **context}
+
+    def add_from_link_view(self, request):
+        """Step 1 (paste links) and step 2 (review the proposals, make drafts)."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method == "POST" and "make_drafts" in request.POST:
+            return self._make_drafts(request)
+        form = LinksForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            adding.discard_stale_proposals()
+            outcomes = adding.propose_all(form.cleaned_data["links"], user=request.user)
+            return self._review(request, outcomes)
+        return TemplateResponse(
+            request,
+            "admin/preservation/add_from_link.html",
+            self._context(request, title=_("Add coverage from a link"), form=form),
+        )
+
+    def _review(self, request, outcomes, formset=None):
+        proposed = [outcome for outcome in outcomes if outcome.kind == "proposed"]
+        if formset is None:
+            default_type = adding.default_item_type()
+            formset = DraftFormSet(
+                initial=[
+                    {
+                        "capture": outcome.capture.pk,
+                        "make": True,
+                        "title": outcome.capture.proposal.get("title", ""),
+                        "source": outcome.source.pk if outcome.source else None,
+                        "new_source": "" if outcome.source else adding.proposed_source_name(outcome.capture.proposal),
+                        "item_type": default_type.pk if default_type else None,
+                    }
+                    for outcome in proposed
+                ]
+            )
+        rows = list(zip(proposed, formset.forms, strict=True))
+        return TemplateResponse(
+            request,
+            "admin/preservation/add_from_link_review.html",
+            self._context(
+                request,
+                title=_("Review the proposed drafts"),
+                rows=rows,
+                formset=formset,
+                others=[outcome for outcome in outcomes if outcome.kind != "proposed"],
+            ),
+        )
+
+    def _make_drafts(self, request):
+        formset = DraftFormSet(request.POST)
+        if not formset.is_valid():
+            outcomes = []
+            for form in formset.forms:
+                capture = Capture.objects.filter(pk=form["capture"].value(), article__isnull=True).first()
+                if capture is None:
+                    continue
+                source = adding.matching_source(
+                    capture.proposal.get("site_name", ""), capture.proposal.get("domain", "")
+                )
+                outcomes.append(
+                    adding.Outcome(
+                        capture.requested_url,
+                        "proposed",
+                        capture=capture,
+                        source=source,
+                        notes=adding.describe(capture.proposal),
+                    )
+                )
+            if len(outcomes) != len(formset.forms):
+                self.message_user(
+                    request,
+                    _("These proposals were already used or have expired; paste the links again."),
+                    messages.ERROR,
+                )
+                return HttpResponseRedirect(reverse("admin:coverage_archive_article_add_from_link"))
+            return self._review(request, outcomes, formset)
+        made = []
+        for form in formset.forms:
+            data = form.cleaned_data
+            if not data.get("make"):
+                adding.discard(data["capture"])
+                continue
+            made.append(
+                adding.make_draft(
+                    data["capture"],
+                    user=request.user,
+                    source=data.get("source"),
+                    new_source_name="" if data.get("source") else data.get("new_source", ""),
+                    item_type=data["item_type"],
+                    title=data["title"],
+                )
+            )
+        return TemplateResponse(
+            request,
+            "admin/preservation/add_from_link_done.html",
+            self._context(request, title=_("Drafts made from links"), outcomes=made),
+        )
+
+    def capture_view(self, request, object_id):
+        """Capture the original now: a confirmation (GET), then the capture (POST)."""
+        article = get_object_or_404(Article, pk=object_id)
+        if not self.has_change_permission(request, article):
+            raise PermissionDenied
+        change_url = reverse("admin:coverage_archive_article_change", args=[article.pk])
+        if request.method == "POST":
+            outcome = adding.capture_again(article, user=request.user)
+            if outcome.kind == "captured":
+                self.message_user(request, outcome.message, messages.SUCCESS)
+            else:
+                self.message_user(
+                    request, _("No capture was made: %(reason)s") % {"reason": outcome.message}, messages.ERROR
+                )
+            return HttpResponseRedirect(change_url)
+        return TemplateResponse(
+            request,
+            "admin/preservation/capture_confirm.html",
+            self._context(
+                request,
+                title=_("Capture the original now"),
+                article=article,
+                change_url=change_url,
+                original=article,
+                object_id=article.pk,
+            ),
+        )
+
+
+class PreservationArticleAdmin(AddFromLinkViews):
     """Mixed into ArticleAdmin (before SimpleHistoryAdmin)."""
 
     preservation_fields = ["captures_of_the_original", "checks_of_the_original_link"]
 
-    def get_fieldsets(self, request, obj=None):
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None:
-            fieldsets.append((_("Preservation"), {"fields": self.preservation_fields}))
-        return fieldsets
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), *self.preservation_fields]
+    def preservation_fieldsets(self, obj=None) -> list:
+        """The article form's Preservation section, for a piece that exists."""
+        return [] if obj is None else [(_("Preservation"), {"fields": self.preservation_fields})]
 
     @admin.display(description=_("Captures of the original (newest first)"))
     def captures_of_the_original(self, obj):
-        return render_to_string("admin/preservation/captures.html", {"captures": obj.captures.all() if obj.pk else []})
+        captures = obj.captures.all() if obj.pk else []
+        return mark_safe(render_to_string("admin/preservation/captures.html", {"captures": captures}))
 
     @admin.display(description=_("Checks of the original link (newest first)"))
     def checks_of_the_original_link(self, obj):
         checks = obj.link_checks.all()[:LINK_CHECKS_SHOWN] if obj.pk else []
-        return render_to_string("admin/preservation/link_checks.html", {"checks": checks})
+        return mark_safe(render_to_string("admin/preservation/link_checks.html", {"checks": checks}))

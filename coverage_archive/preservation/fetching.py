@@ -216,7 +216,7 @@ class _CheckedConnectionMixin:
         for family, type_, proto, _canon, sockaddr in infos:
             sock = socket.socket(family, type_, proto)
             try:
-                timeout = self.timeout if isinstance(self.timeout, (int, float)) else CONNECT_TIMEOUT
+                timeout = CONNECT_TIMEOUT
                 if deadline is not None:
                     timeout = max(0.1, min(timeout, deadline - time.monotonic()))
                 sock.settimeout(timeout)
@@ -324,6 +324,8 @@ def _one_exchange(url: str, method: str, deadline: float, body_limit: int) -> Ex
     try:
         connection = pool._get_conn()
         connection._kyr_deadline = deadline
+        # urllib3 sets this on the socket once the request is sent: the wait for each read.
+        connection.timeout = max(0.1, min(READ_TIMEOUT, deadline - time.monotonic()))
         try:
             connection.request(method, request_target(url), headers=dict(headers), preload_content=False)
             response = connection.getresponse()
