@@ -118,7 +118,7 @@ class AddFromLinkViews:
                     {
                         "capture": outcome.capture.pk,
                         "make": True,
-                        "title": outcome.capture.proposal.get("title", ""),
+                        "title": outcome.capture.proposal.get("title", "")[: DraftForm.base_fields["title"].max_length],
                         "source": outcome.source.pk if outcome.source else None,
                         "new_source": "" if outcome.source else adding.proposed_source_name(outcome.capture.proposal),
                         "item_type": default_type.pk if default_type else None,
