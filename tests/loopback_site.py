@@ -99,6 +99,12 @@ SOFT_404 = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>
 <p>Sorry, the page you asked for does not exist (an invented outlet).</p></body></html>
 """
 
+SOFT_404_ES = """<!doctype html><html lang="es"><head><meta charset="utf-8"><title>Diario Inventado</title>
+</head>
+<body><h1>Página no encontrada</h1>
+<p>Lo sentimos: esta página de un diario inventado no existe.</p></body></html>
+"""
+
 NEW_PLACE = ENGLISH_ARTICLE.replace("Tenants learn their rights", "Tenants learn their rights (moved)")
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -114,6 +120,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def _send(self, status, body=b"", content_type="text/html; charset=utf-8", headers=()):
         if isinstance(body, str):
             body = body.encode("utf-8")
+        self._answered()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         for name, value in headers:
@@ -129,6 +136,25 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         site = self.server.site
         site.requests.append((self.command, self.path, dict(self.headers)))
+        host = self.headers.get("Host", "")
+        with site.lock:
+            site.in_flight[host] = site.in_flight.get(host, 0) + 1
+            site.most_in_flight[host] = max(site.most_in_flight.get(host, 0), site.in_flight[host])
+        self._host, self._counted = host, True
+        try:
+            return self._answer(site)
+        finally:
+            self._answered()
+
+    def _answered(self):
+        """The request stops counting as in flight once its answer starts (the client may then go on)."""
+        if getattr(self, "_counted", False):
+            site = self.server.site
+            with site.lock:
+                site.in_flight[self._host] -= 1
+            self._counted = False
+
+    def _answer(self, site):
         path = self.path.split("?")[0]
         route = site.routes.get(path)
         if route:
@@ -141,6 +167,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             "/bare": BARE_PAGE,
             "/new-place": NEW_PLACE,
             "/soft-404": SOFT_404,
+            "/es/no-encontrada": SOFT_404_ES,
         }
         if path in pages:
             return self._send(200, pages[path])
@@ -219,6 +246,10 @@ class LoopbackSite:
 
     def __init__(self):
         self.requests = []
+        # Requests being answered, and the most at once, per Host header.
+        self.lock = threading.Lock()
+        self.in_flight = {}
+        self.most_in_flight = {}
         self.routes = {}
         self.slow_seconds = 3.0
         self.huge_bytes = 11 * 1024 * 1024

@@ -1,0 +1,291 @@
+"""Check the original links of published pieces: is each one fine, moved, gone or failing?
+
+``manage.py check_links`` runs this; nothing in a reader's request does. Each link is
+asked with HEAD first (no body read), and with a GET reading at most ``PEEK_BYTES``
+when HEAD is refused or when a 2xx HTML page must be read for a "soft 404" (a page
+that answers 200 but says it was not found). The fetcher (``fetching.fetch``) follows
+redirects and refuses private addresses; every hop is recorded in ``LinkCheck.redirects``.
+
+Outcomes (``LinkOutcome``):
+
+- fine: a 2xx answer, after temporary redirects if any;
+- moved: a permanent redirect (301/308) to another page that answers 2xx: the new
+  address is proposed to an editor (``LinkState.proposed_url``), the piece is not changed;
+- gone: 404 or 410, a redirect that ends on the site's home page, or a 200 page whose
+  title or main heading says it was not found (English or Spanish);
+- failing: timeouts, connection errors, refused addresses, 5xx, 403, 429 and any other
+  answer: retried on later runs and never called gone for it (``failures_in_a_row``).
+
+Requests run in a bounded thread pool; ``HostGate`` keeps at most one request in flight
+to a host and a delay between two requests to it. Articles are read in chunks of
+``CHUNK`` and at most a few chunks of work wait at once, so memory stays flat however
+many links there are. The database is written from the calling thread only.
+"""
+
+import re
+import threading
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import timedelta
+from html import unescape
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from coverage_archive.models import Article
+from coverage_archive.preservation.fetching import PERMANENT_REDIRECTS, FetchRefused, fetch
+from coverage_archive.preservation.models import LinkCheck, LinkOutcome, LinkState
+from coverage_archive.urlnorm import normalize_url
+
+# Articles read from the database at a time.
+CHUNK = 500
+# Enough of a page to hold its <title> and first heading.
+PEEK_BYTES = 32 * 1024
+# A HEAD answered with one of these is asked again with GET: many servers refuse HEAD so.
+HEAD_REFUSED = frozenset({400, 403, 404, 405, 406, 500, 501})
+DEFAULT_CONCURRENCY = 8
+DEFAULT_PER_HOST_DELAY = 1.0
+DEFAULT_TIMEOUT = 20.0
+DEFAULT_OLDER_THAN = timedelta(days=7)
+
+# A page that says it was not found, in its <title> or first <h1>: English and Spanish.
+NOT_FOUND_WORDING = re.compile(
+    r"\b404\b|not\s+found|page\s+(?:does\s+not|doesn't)\s+exist|no\s+longer\s+available|"
+    r"no\s+encontrad[ao]|no\s+existe|p[áa]gina\s+no\s+disponible|error\s+404",
+    re.IGNORECASE,
+)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_DURATION = re.compile(r"^\s*(\d+)\s*([dhm])\s*$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """``7d``, ``12h`` or ``30m`` as a timedelta; ValueError for anything else."""
+    match = _DURATION.match(text or "")
+    if not match:
+        raise ValueError(f"“{text}” is not a duration: write a number and d, h or m, e.g. 7d, 12h, 30m.")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@dataclass
+class Result:
+    """What one check found, before it is stored."""
+
+    article_id: int
+    url: str
+    checked_at: object
+    outcome: str
+    method: str = "HEAD"
+    status_code: int | None = None
+    final_url: str = ""
+    redirects: list = field(default_factory=list)
+    detail: str = ""
+    proposed_url: str = ""
+
+
+class HostGate:
+    """At most one request in flight to a host, and at least ``delay`` seconds between two."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        self._guard = threading.Lock()
+        self._locks = {}
+        self._last = {}
+
+    def _lock(self, host):
+        with self._guard:
+            return self._locks.setdefault(host, threading.Lock())
+
+    def run(self, host: str, call):
+        lock = self._lock(host)
+        with lock:
+            wait_for = self._last.get(host, float("-inf")) + self.delay - time.monotonic()
+            if wait_for > 0:
+                time.sleep(wait_for)
+            try:
+                return call()
+            finally:
+                self._last[host] = time.monotonic()
+
+
+def says_not_found(body: bytes, charset: str = "") -> bool:
+    """Does the page's title or first main heading say it was not found?"""
+    text = body[:PEEK_BYTES].decode(charset or "utf-8", errors="replace")
+    for pattern in (_TITLE, _H1):
+        match = pattern.search(text)
+        if match and NOT_FOUND_WORDING.search(unescape(_TAG.sub(" ", match.group(1)))):
+            return True
+    return False
+
+
+def _hops(exchanges) -> list:
+    return [[exchange.status, exchange.url, exchange.location] for exchange in exchanges[:-1]]
+
+
+def _ends_on_home_page(url: str, final_url: str) -> bool:
+    return urlsplit(final_url).path in ("", "/") and urlsplit(url).path not in ("", "/")
+
+
+def classify(url: str, result, method: str) -> dict:
+    """The outcome of a fetch that got an answer (a ``FetchResult``)."""
+    final = result.final
+    found = {
+        "method": method,
+        "status_code": final.status,
+        "final_url": final.url,
+        "redirects": _hops(result.exchanges),
+    }
+    status = final.status
+    if status in (404, 410):
+        return {**found, "outcome": LinkOutcome.GONE, "detail": f"HTTP {status}"}
+    if 200 <= status < 300:
+        if result.redirects and _ends_on_home_page(url, final.url):
+            return {**found, "outcome": LinkOutcome.GONE, "detail": "Redirects to the site's home page"}
+        if method == "GET" and says_not_found(final.decoded_body(), final.charset):
+            return {**found, "outcome": LinkOutcome.GONE, "detail": "The page says it was not found"}
+        if (
+            result.redirects
+            and result.redirects[0].status in PERMANENT_REDIRECTS
+            and normalize_url(final.url) != normalize_url(url)
+        ):
+            return {
+                **found,
+                "outcome": LinkOutcome.MOVED,
+                "detail": f"Moved permanently (HTTP {result.redirects[0].status})",
+                "proposed_url": final.url,
+            }
+        return {**found, "outcome": LinkOutcome.FINE, "detail": ""}
+    return {**found, "outcome": LinkOutcome.FAILING, "detail": f"HTTP {status}"}
+
+
+def _is_html(result) -> bool:
+    return result.final.content_type in ("", "text/html", "application/xhtml+xml")
+
+
+def check_url(url: str, *, timeout: float = DEFAULT_TIMEOUT, gate: HostGate | None = None) -> dict:
+    """Check one link (HEAD, then a bounded GET where needed); never raises for the link's own faults."""
+    gate = gate or HostGate(0)
+    host = (urlsplit(url).hostname or "").lower()
+
+    def ask(method):
+        return gate.run(host, lambda: fetch(url, method=method, max_bytes=PEEK_BYTES, total_timeout=timeout))
+
+    method = "HEAD"
+    try:
+        result = ask("HEAD")
+        status = result.status
+        needs_body = 200 <= status < 300 and _is_html(result)
+        if status in HEAD_REFUSED or needs_body:
+            method = "GET"
+            result = ask("GET")
+    except FetchRefused as refusal:
+        return {
+            "method": method,
+            "status_code": None,
+            "final_url": refusal.exchanges[-1].location if refusal.exchanges else "",
+            "redirects": [[e.status, e.url, e.location] for e in refusal.exchanges],
+            "outcome": LinkOutcome.FAILING,
+            "detail": f"{refusal.reason}: {refusal.message}"[:300],
+        }
+    return classify(url, result, method)
+
+
+def due(older_than: timedelta, *, now=None):
+    """Published pieces with an original link not checked within ``older_than`` (never checked included)."""
+    cutoff = (now or timezone.now()) - older_than
+    return (
+        Article.objects.published()
+        .exclude(original_url="")
+        .filter(Q(link_state__isnull=True) | Q(link_state__checked_at__lt=cutoff))
+    )
+
+
+def _chunks(queryset, limit):
+    """(id, url) pairs in id order, ``CHUNK`` at a time, so no query holds every row."""
+    last, given = 0, 0
+    while limit is None or given < limit:
+        size = CHUNK if limit is None else min(CHUNK, limit - given)
+        rows = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", "original_url")[:size])
+        if not rows:
+            return
+        yield from rows
+        given += len(rows)
+        last = rows[-1][0]
+
+
+def store(result: Result) -> None:
+    """Keep the check and bring the link's state up to date (in the calling thread)."""
+    with transaction.atomic():
+        LinkCheck.objects.create(
+            article_id=result.article_id,
+            checked_at=result.checked_at,
+            url=result.url[:2000],
+            method=result.method,
+            status_code=result.status_code,
+            final_url=result.final_url[:2000],
+            redirects=result.redirects,
+            outcome=result.outcome,
+            detail=result.detail[:300],
+        )
+        state = LinkState.objects.select_for_update().filter(article_id=result.article_id).first()
+        if state is None:
+            state = LinkState(article_id=result.article_id)
+        state.outcome = result.outcome
+        state.checked_at = result.checked_at
+        if result.outcome == LinkOutcome.FAILING:
+            # A failure says nothing about where the page is: a proposal already made stays.
+            state.failures_in_a_row += 1
+        else:
+            state.failures_in_a_row = 0
+            state.proposed_url = result.proposed_url[:2000]
+        if result.outcome in (LinkOutcome.FINE, LinkOutcome.MOVED):
+            state.last_fine_at = result.checked_at
+        state.save()
+
+
+def check_links(
+    *,
+    older_than: timedelta = DEFAULT_OLDER_THAN,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    per_host_delay: float = DEFAULT_PER_HOST_DELAY,
+    timeout: float = DEFAULT_TIMEOUT,
+    limit: int | None = None,
+    on_result=None,
+) -> Counter:
+    """Check every due link; returns the count per outcome. ``on_result(result)`` is called per link."""
+    gate = HostGate(per_host_delay)
+    counts = Counter()
+    pending = set()
+    # Work waiting beyond the threads at work: bounded so memory does not grow with the links.
+    most_waiting = max(concurrency * 4, 16)
+
+    def check(article_id, url):
+        checked_at = timezone.now()
+        return Result(
+            article_id=article_id, url=url, checked_at=checked_at, **check_url(url, timeout=timeout, gate=gate)
+        )
+
+    def collect(done):
+        for future in done:
+            result = future.result()
+            store(result)
+            counts[result.outcome] += 1
+            if on_result:
+                on_result(result)
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="check-links") as pool:
+        for article_id, url in _chunks(due(older_than), limit):
+            pending.add(pool.submit(check, article_id, url))
+            if len(pending) >= most_waiting:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                collect(done)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            collect(done)
+    return counts

@@ -1,0 +1,151 @@
+"""manage.py check_links against the invented loopback site (tests/loopback_site.py)."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from coverage_archive.models import Article
+from coverage_archive.preservation import checking
+from coverage_archive.preservation.models import LinkCheck, LinkOutcome, LinkState
+from tests.factories import ArticleFactory
+from tests.loopback_site import LoopbackSite
+
+LOOPBACK_ONLY = ("127.0.0.1/32",)
+
+
+@pytest.fixture(scope="module")
+def site():
+    with LoopbackSite() as running:
+        running.slow_seconds = 2.0
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed():
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_ONLY):
+        yield
+
+
+def _run(*args):
+    out = io.StringIO()
+    call_command("check_links", "--per-host-delay", "0", "--timeout", "1", "-v", "2", *args, stdout=out)
+    return out.getvalue()
+
+
+def _checked(site, path):
+    article = ArticleFactory(original_url=site.url(path))
+    _run()
+    return LinkState.objects.get(article=article), article.link_checks.first()
+
+
+@pytest.mark.django_db
+def test_a_working_page_is_fine_and_seen_working(site):
+    state, check = _checked(site, "/en/2025/03/05/tenants-learn-their-rights")
+    assert state.outcome == LinkOutcome.FINE
+    assert state.last_fine_at == state.checked_at
+    assert check.status_code == 200 and check.outcome == LinkOutcome.FINE
+
+
+@pytest.mark.django_db
+def test_a_permanent_redirect_is_moved_and_proposes_the_new_url_without_changing_the_piece(site):
+    article = ArticleFactory(original_url=site.url("/old-place"))
+    _run()
+    state = LinkState.objects.get(article=article)
+    assert state.outcome == LinkOutcome.MOVED
+    assert state.proposed_url == site.url("/new-place")
+    article.refresh_from_db()
+    assert article.original_url == site.url("/old-place")
+    check = article.link_checks.get()
+    assert check.redirects == [[301, site.url("/old-place"), site.url("/new-place")]]
+    assert check.final_url == site.url("/new-place")
+
+
+@pytest.mark.django_db
+def test_a_temporary_redirect_is_not_moved(site):
+    state, check = _checked(site, "/temporarily-elsewhere")
+    assert state.outcome == LinkOutcome.FINE
+    assert state.proposed_url == ""
+    assert check.redirects[0][0] == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/nowhere", "/gone", "/soft-404", "/es/no-encontrada", "/to-home"])
+def test_missing_pages_and_soft_404s_are_gone(site, path):
+    state, check = _checked(site, path)
+    assert state.outcome == LinkOutcome.GONE, check.detail
+    assert state.last_fine_at is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/busy", "/throttled", "/forbidden", "/slow"])
+def test_failures_are_failing_counted_and_retried_never_gone(site, path):
+    article = ArticleFactory(original_url=site.url(path))
+    _run()
+    _run("--older-than", "0m")
+    state = LinkState.objects.get(article=article)
+    assert state.outcome == LinkOutcome.FAILING
+    assert state.failures_in_a_row == 2
+    assert article.link_checks.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_success_after_failures_resets_the_count(site):
+    article = ArticleFactory(original_url=site.url("/busy"))
+    _run()
+    Article.objects.filter(pk=article.pk).update(original_url=site.url("/bare"))
+    _run("--older-than", "0m")
+    state = LinkState.objects.get(article=article)
+    assert state.outcome == LinkOutcome.FINE and state.failures_in_a_row == 0
+
+
+@pytest.mark.django_db
+def test_a_refused_head_is_asked_again_with_get(site):
+    state, check = _checked(site, "/head-refused")
+    assert state.outcome == LinkOutcome.FINE
+    assert check.method == "GET"
+    methods = [method for method, path, _headers in site.requests if path == "/head-refused"]
+    assert methods[-2:] == ["HEAD", "GET"]
+
+
+@pytest.mark.django_db
+def test_only_published_pieces_not_checked_recently_are_checked(site):
+    fresh = ArticleFactory(original_url=site.url("/bare"))
+    stale = ArticleFactory(original_url=site.url("/stories/hotline-volunteers"))
+    draft = ArticleFactory(original_url=site.url("/gone"), draft=True)
+    now = timezone.now()
+    LinkState.objects.create(article=fresh, outcome=LinkOutcome.FINE, checked_at=now - datetime.timedelta(hours=1))
+    LinkState.objects.create(article=stale, outcome=LinkOutcome.FINE, checked_at=now - datetime.timedelta(days=8))
+    output = _run("--older-than", "7d")
+    assert list(LinkCheck.objects.values_list("article", flat=True)) == [stale.pk]
+    assert not draft.link_checks.exists()
+    assert "Checked 1 links: 1 fine, 0 moved, 0 gone, 0 failing." in output
+
+
+@pytest.mark.parametrize("value", ["7", "7w", "1y", "soon"])
+def test_a_bad_older_than_is_a_clear_error(value):
+    with pytest.raises(CommandError, match="is not a duration"):
+        call_command("check_links", "--older-than", value)
+
+
+def test_durations_are_read():
+    assert checking.parse_duration("12h") == datetime.timedelta(hours=12)
+    assert checking.parse_duration("30m") == datetime.timedelta(minutes=30)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_request_at_a_time_per_host_with_the_delay_between(site):
+    site.most_in_flight.clear()
+    for number in range(6):
+        ArticleFactory(original_url=f"http://127.0.0.1:{site.port}/bare?n={number}")
+        ArticleFactory(original_url=f"http://localhost:{site.port}/bare?n={number}")
+    started = len(site.requests)
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.0/8", "::1/128")):
+        call_command("check_links", "--concurrency", "8", "--per-host-delay", "0.05", stdout=io.StringIO())
+    assert LinkState.objects.filter(outcome=LinkOutcome.FINE).count() == 12
+    assert len(site.requests) - started == 24  # HEAD, then a GET to read the page, per link
+    assert site.most_in_flight[f"127.0.0.1:{site.port}"] == 1
+    assert site.most_in_flight[f"localhost:{site.port}"] == 1
