@@ -3,6 +3,7 @@
 from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import conditional_page
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
@@ -17,6 +18,21 @@ MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 # Facets a client may ask for: the page's (coverage_archive.facets.OWN_FILTERS).
 FACET_NAMES = tuple(OWN_FILTERS)
+
+
+def public(view):
+    """Public data for any origin (never credentials), with an ETag of the body: a client
+    that sends it back (If-None-Match) gets 304 and no body."""
+    view = conditional_page(view)
+
+    def answer(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    answer.__name__ = view.__name__
+    answer.__doc__ = view.__doc__
+    return answer
 
 
 def _problems(errors: dict) -> Response:
@@ -55,6 +71,7 @@ def _articles():
     )
 
 
+@public
 @api_view(["GET"])
 def article_list(request):
     filterset = ArticleFilterSet.from_request(request, _articles())
@@ -92,6 +109,7 @@ def article_list(request):
     return Response(body)
 
 
+@public
 @api_view(["GET"])
 def article_detail(request, slug):
     article = _articles().filter(slug=slug).first()
@@ -108,12 +126,14 @@ def article_detail(request, slug):
     return Response(ArticleDetailSerializer(article, context={"request": request}).data)
 
 
+@public
 @api_view(["GET"])
 def term_list(request, taxonomy: Taxonomy):
     terms = taxonomy.with_counts()
     return Response({"results": TermWithCountSerializer(terms, many=True, context={"request": request}).data})
 
 
+@public
 @api_view(["GET"])
 def term_detail(request, slug, taxonomy: Taxonomy):
     counted = taxonomy.model.objects.annotate(article_count=Count("articles", filter=published_condition("articles__")))

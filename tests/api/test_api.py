@@ -91,3 +91,13 @@ def test_terms_with_published_counts(client, archive):
 def test_answers_set_no_cookies(client, archive):
     for url in ("/api/v1/articles/", "/api/v1/subjects/", f"/api/v1/articles/{archive[0].slug}/"):
         assert not client.get(url).cookies
+
+
+def test_any_origin_may_read_and_a_known_etag_gets_304(client, archive):
+    response = client.get("/api/v1/articles/")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response
+    again = client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]})
+    assert again.status_code == 304 and again.content == b""
+    ArticleFactory(title="A new piece")
+    assert client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]}).status_code == 200
