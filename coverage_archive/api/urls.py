@@ -14,7 +14,8 @@ urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
 ]
 for taxonomy in TAXONOMIES:
+    term_list, term_detail = views.term_views(taxonomy)
     urlpatterns += [
-        path(f"{taxonomy.path}/", views.term_list, {"taxonomy": taxonomy}, name=taxonomy.path),
-        path(f"{taxonomy.path}/<slug:slug>/", views.term_detail, {"taxonomy": taxonomy}, name=taxonomy.key),
+        path(f"{taxonomy.path}/", term_list, {"taxonomy": taxonomy}, name=taxonomy.path),
+        path(f"{taxonomy.path}/<slug:slug>/", term_detail, {"taxonomy": taxonomy}, name=taxonomy.key),
     ]

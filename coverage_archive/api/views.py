@@ -1,5 +1,7 @@
 """The public read API (/api/v1/): the pages' FilterSet, facets and visibility, as JSON."""
 
+from functools import wraps
+
 from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -7,8 +9,9 @@ from django.views.decorators.http import conditional_page
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from coverage_archive.api import schema
 from coverage_archive.api.serializers import ArticleDetailSerializer, ArticleSerializer, TermWithCountSerializer
-from coverage_archive.facets import OWN_FILTERS, Reuse, compute_facets
+from coverage_archive.facets import Reuse, compute_facets
 from coverage_archive.filters import ArchiveAddress, ArticleFilterSet
 from coverage_archive.models import Article, Organization, published_condition
 from coverage_archive.publishing import unpublished_answer
@@ -16,8 +19,7 @@ from coverage_archive.taxonomies import Taxonomy
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-# Facets a client may ask for: the page's (coverage_archive.facets.OWN_FILTERS).
-FACET_NAMES = tuple(OWN_FILTERS)
+FACET_NAMES = schema.FACET_NAMES
 
 
 def public(view):
@@ -25,13 +27,12 @@ def public(view):
     that sends it back (If-None-Match) gets 304 and no body."""
     view = conditional_page(view)
 
+    @wraps(view)  # keeps DRF's view class, which the schema generator reads
     def answer(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         response["Access-Control-Allow-Origin"] = "*"
         return response
 
-    answer.__name__ = view.__name__
-    answer.__doc__ = view.__doc__
     return answer
 
 
@@ -72,6 +73,7 @@ def _articles():
 
 
 @public
+@schema.article_list
 @api_view(["GET"])
 def article_list(request):
     filterset = ArticleFilterSet.from_request(request, _articles())
@@ -110,6 +112,7 @@ def article_list(request):
 
 
 @public
+@schema.article_detail
 @api_view(["GET"])
 def article_detail(request, slug):
     article = _articles().filter(slug=slug).first()
@@ -126,18 +129,21 @@ def article_detail(request, slug):
     return Response(ArticleDetailSerializer(article, context={"request": request}).data)
 
 
-@public
-@api_view(["GET"])
 def term_list(request, taxonomy: Taxonomy):
     terms = taxonomy.with_counts()
     return Response({"results": TermWithCountSerializer(terms, many=True, context={"request": request}).data})
 
 
-@public
-@api_view(["GET"])
 def term_detail(request, slug, taxonomy: Taxonomy):
     counted = taxonomy.model.objects.annotate(article_count=Count("articles", filter=published_condition("articles__")))
     term = counted.filter(slug=slug).first()
     if term is None:
         return Response({"detail": _("There is no such term in the archive.")}, status=404)
     return Response(TermWithCountSerializer(term, context={"request": request}).data)
+
+
+def term_views(taxonomy: Taxonomy):
+    """The taxonomy's list and term views, each its own operation in the description."""
+    as_list = public(schema.term_list(taxonomy)(api_view(["GET"])(term_list)))
+    as_detail = public(schema.term_detail(taxonomy)(api_view(["GET"])(term_detail)))
+    return as_list, as_detail
