@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     # sitemap.xml (coverage_archive/sitemaps.py) renders with this app's templates.
     "django.contrib.sitemaps",
     "django_filters",
+    # The public read API (coverage_archive/api/) and its OpenAPI description.
+    "rest_framework",
+    "drf_spectacular",
     # Change history of coverage and taxonomy (who, when, what), with revert in the admin.
     "simple_history",
     # Two-factor sign-in for staff: TOTP devices (authenticator apps).
@@ -262,6 +265,22 @@ LOGGING = {
     # records up to this handler whatever the root logger's level.
     "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}
+
+# The public read API: JSON only, anonymous (no session is read, so no cookie is set), public data.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Know Your Rights coverage archive API",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
 }
 
 # The archive's page size; also the number of entries on the home page.

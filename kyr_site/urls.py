@@ -9,6 +9,8 @@ from coverage_archive.views import robots_txt
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
+    # The public read API (coverage_archive/api/): JSON, no language prefix.
+    path("api/v1/", include("coverage_archive.api.urls")),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap_index"),
     path(

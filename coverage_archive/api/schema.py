@@ -1,0 +1,75 @@
+"""The API's OpenAPI description: what drf-spectacular cannot read from function views.
+
+The list's filter parameters are read from ArticleFilterSet itself, so the
+description cannot drift from the page's contract.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+
+from coverage_archive.api.serializers import ArticleDetailSerializer, ArticleSerializer, TermWithCountSerializer
+from coverage_archive.facets import OWN_FILTERS
+from coverage_archive.filters import PARAMETERS
+from coverage_archive.taxonomies import BY_KEY
+
+FACET_NAMES = tuple(OWN_FILTERS)
+
+Problem = inline_serializer("Problem", {"detail": serializers.CharField()})
+Problems = inline_serializer(
+    "Problems",
+    {
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
+FacetValue = inline_serializer(
+    "FacetValue",
+    {"value": serializers.CharField(), "label": serializers.CharField(), "count": serializers.IntegerField()},
+)
+ArticlePage = inline_serializer(
+    "ArticlePage",
+    {
+        "total": serializers.IntegerField(),
+        "page": serializers.IntegerField(),
+        "page_size": serializers.IntegerField(),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": ArticleSerializer(many=True),
+        "facets": serializers.DictField(child=serializers.ListField(child=FacetValue), required=False),
+    },
+)
+TermList = inline_serializer("TermList", {"results": TermWithCountSerializer(many=True)})
+
+
+def _filter_parameter(name: str) -> OpenApiParameter:
+    taxonomy = BY_KEY.get(name)
+    return OpenApiParameter(
+        name, OpenApiTypes.STR, many=bool(taxonomy and taxonomy.multiple), description="As on /coverage/."
+    )
+
+
+article_list = extend_schema(
+    operation_id="articles_list",
+    parameters=[
+        *(_filter_parameter(name) for name in PARAMETERS),
+        OpenApiParameter("page", OpenApiTypes.INT, description="From 1."),
+        OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 100; 20 by default."),
+        OpenApiParameter("facets", OpenApiTypes.STR, description="Comma-separated: " + ", ".join(FACET_NAMES)),
+    ],
+    responses={200: ArticlePage, 304: None, 400: Problems},
+)
+article_detail = extend_schema(
+    operation_id="articles_detail",
+    responses={200: ArticleDetailSerializer, 301: None, 304: None, 404: Problem, 410: Problem},
+)
+
+
+def term_list(taxonomy):
+    return extend_schema(operation_id=f"{taxonomy.path}_list", responses={200: TermList, 304: None})
+
+
+def term_detail(taxonomy):
+    return extend_schema(
+        operation_id=f"{taxonomy.path}_detail", responses={200: TermWithCountSerializer, 304: None, 404: Problem}
+    )

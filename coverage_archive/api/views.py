@@ -1,0 +1,149 @@
+"""The public read API (/api/v1/): the pages' FilterSet, facets and visibility, as JSON."""
+
+from functools import wraps
+
+from django.db.models import Count, Prefetch
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import conditional_page
+from rest_framework.decorators import api_view
+from rest_framework.response import Response
+
+from coverage_archive.api import schema
+from coverage_archive.api.serializers import ArticleDetailSerializer, ArticleSerializer, TermWithCountSerializer
+from coverage_archive.facets import Reuse, compute_facets
+from coverage_archive.filters import ArchiveAddress, ArticleFilterSet
+from coverage_archive.models import Article, Organization, published_condition
+from coverage_archive.publishing import unpublished_answer
+from coverage_archive.taxonomies import Taxonomy
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+FACET_NAMES = schema.FACET_NAMES
+
+
+def public(view):
+    """Public data for any origin (never credentials), with an ETag of the body: a client
+    that sends it back (If-None-Match) gets 304 and no body."""
+    view = conditional_page(view)
+
+    @wraps(view)  # keeps DRF's view class, which the schema generator reads
+    def answer(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
+
+    return answer
+
+
+def _problems(errors: dict) -> Response:
+    """400: each problem by parameter, in the 400 page's words."""
+    return Response(
+        {
+            "detail": _("Some filters could not be used:"),
+            "errors": {name: list(messages) for name, messages in errors.items()},
+        },
+        status=400,
+    )
+
+
+def _whole_number(value, default, name, errors, largest=None):
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1 or (largest and number > largest):
+        message = (
+            _("Give a whole number from 1 to %(largest)s.") % {"largest": largest}
+            if largest
+            else _("Give a whole number of at least 1.")
+        )
+        errors[name] = [message]
+    return number
+
+
+def _articles():
+    return (
+        Article.objects.published()
+        .for_listing()
+        .prefetch_related(Prefetch("organizations", queryset=Organization.objects.order_by("name", "pk")))
+    )
+
+
+@public
+@schema.article_list
+@api_view(["GET"])
+def article_list(request):
+    filterset = ArticleFilterSet.from_request(request, _articles())
+    errors = {} if filterset.is_valid() else {name: list(messages) for name, messages in filterset.form.errors.items()}
+    page = _whole_number(request.GET.get("page"), 1, "page", errors)
+    page_size = _whole_number(request.GET.get("page_size"), DEFAULT_PAGE_SIZE, "page_size", errors, MAX_PAGE_SIZE)
+    asked_facets = [name for value in request.GET.getlist("facets") for name in value.split(",") if name]
+    unknown = [name for name in asked_facets if name not in FACET_NAMES]
+    if unknown:
+        errors["facets"] = [
+            _("“%(value)s” is not a facet; choose from %(names)s.") % {"value": name, "names": ", ".join(FACET_NAMES)}
+            for name in unknown
+        ]
+    if errors:
+        return _problems(errors)
+    reuse = Reuse(ArchiveAddress.of_filters(filterset))
+    facets = compute_facets(filterset, reuse)
+    start = (page - 1) * page_size
+    results = list(facets.narrow(filterset.qs)[start : start + page_size])
+    asked = ArchiveAddress.of_request(request, request.build_absolute_uri(request.path))
+    body = {
+        "total": facets.total,
+        "page": page,
+        "page_size": page_size,
+        "next": asked.replacing("page", page + 1) if start + page_size < facets.total else None,
+        "previous": asked.replacing("page", page - 1) if page > 1 else None,
+        "results": ArticleSerializer(results, many=True, context={"request": request}).data,
+    }
+    if asked_facets:
+        body["facets"] = {
+            facet.key: [{"value": v.value, "label": v.label, "count": v.count} for v in facet.values]
+            for facet in facets.facets
+            if facet.key in asked_facets
+        }
+    return Response(body)
+
+
+@public
+@schema.article_detail
+@api_view(["GET"])
+def article_detail(request, slug):
+    article = _articles().filter(slug=slug).first()
+    if article is None:
+        answer, moved_to = unpublished_answer(slug)
+        if answer == "moved":
+            new_slug = moved_to.rstrip("/").rsplit("/", 1)[-1]
+            response = Response(status=301)
+            response["Location"] = reverse("api:article", kwargs={"slug": new_slug})
+            return response
+        if answer == "withdrawn":
+            return Response({"detail": _("This piece was withdrawn from the archive.")}, status=410)
+        return Response({"detail": _("No published article has this address.")}, status=404)
+    return Response(ArticleDetailSerializer(article, context={"request": request}).data)
+
+
+def term_list(request, taxonomy: Taxonomy):
+    terms = taxonomy.with_counts()
+    return Response({"results": TermWithCountSerializer(terms, many=True, context={"request": request}).data})
+
+
+def term_detail(request, slug, taxonomy: Taxonomy):
+    counted = taxonomy.model.objects.annotate(article_count=Count("articles", filter=published_condition("articles__")))
+    term = counted.filter(slug=slug).first()
+    if term is None:
+        return Response({"detail": _("There is no such term in the archive.")}, status=404)
+    return Response(TermWithCountSerializer(term, context={"request": request}).data)
+
+
+def term_views(taxonomy: Taxonomy):
+    """The taxonomy's list and term views, each its own operation in the description."""
+    as_list = public(schema.term_list(taxonomy)(api_view(["GET"])(term_list)))
+    as_detail = public(schema.term_detail(taxonomy)(api_view(["GET"])(term_detail)))
+    return as_list, as_detail

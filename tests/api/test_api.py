@@ -1,0 +1,103 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from coverage_archive.models import Article
+from tests.factories import ArticleFactory, SourceFactory, SubjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def archive():
+    organizing = SubjectFactory(slug="organizing", name="Organizing")
+    other = SubjectFactory(slug="surveillance", name="Surveillance")
+    radio = SourceFactory(slug="radio", name="Radio")
+    articles = [
+        ArticleFactory(subjects=[organizing], source=radio, publication_date=datetime.date(2020, 1, day))
+        for day in range(1, 6)
+    ]
+    articles.append(ArticleFactory(subjects=[other], publication_date=datetime.date(2019, 3, 3)))
+    ArticleFactory(subjects=[organizing], draft=True)
+    return articles
+
+
+def test_articles_have_every_public_field_and_only_published_ones(client, archive):
+    body = client.get("/api/v1/articles/").json()
+    assert body["total"] == 6
+    first = body["results"][0]
+    assert first["slug"] == archive[4].slug
+    assert first["url"] == "http://testserver" + archive[4].get_absolute_url()
+    assert {"title", "source", "type", "subjects", "organizations", "publication_date", "date_precision"} <= set(first)
+    assert first["subjects"][0]["slug"] == "organizing"
+    assert "body" not in first
+
+
+def test_the_same_filters_give_the_same_articles_in_the_same_order_as_the_page(client, archive):
+    page = client.get("/coverage/", {"subject": "organizing", "sort": "oldest"})
+    api = client.get("/api/v1/articles/", {"subject": "organizing", "sort": "oldest"}).json()
+    assert [a["slug"] for a in api["results"]] == [a.slug for a in page.context["articles"]]
+
+
+def test_facets_are_the_pages_counts(client, archive):
+    page = client.get("/coverage/", {"subject": "organizing"})
+    api = client.get("/api/v1/articles/", {"subject": "organizing", "facets": "source,subject"}).json()
+    page_facets = {f.key: [(v.value, v.count) for v in f.values] for f in page.context["facets"]}
+    assert set(api["facets"]) == {"source", "subject"}
+    for key, values in api["facets"].items():
+        assert [(v["value"], v["count"]) for v in values] == page_facets[key]
+
+
+def test_pages_link_to_each_other_and_stop_at_100(client, archive):
+    body = client.get("/api/v1/articles/", {"page_size": 2, "page": 2}).json()
+    assert len(body["results"]) == 2
+    assert "page=3" in body["next"] and "page=1" in body["previous"]
+    assert client.get("/api/v1/articles/", {"page_size": 101}).status_code == 400
+
+
+def test_invalid_parameters_are_listed_in_the_pages_words(client, archive):
+    response = client.get("/api/v1/articles/", {"subject": "nothing-here", "facets": "colour"})
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors["subject"] == ["There is no subject “nothing-here” in the archive."]
+    assert "facets" in errors
+
+
+def test_former_withdrawn_and_unknown_slugs(client, archive):
+    article = archive[0]
+    old = article.slug
+    article.slug = "renamed-piece"
+    article.save()
+    moved = client.get(f"/api/v1/articles/{old}/")
+    assert moved.status_code == 301
+    assert moved["Location"] == reverse("api:article", kwargs={"slug": "renamed-piece"})
+    detail = client.get("/api/v1/articles/renamed-piece/").json()
+    assert detail["body"] == article.body
+    Article.objects.filter(pk=archive[1].pk).update(status=Article.Status.WITHDRAWN)
+    gone = client.get(f"/api/v1/articles/{archive[1].slug}/")
+    assert gone.status_code == 410 and "detail" in gone.json()
+    assert client.get("/api/v1/articles/never-was/").status_code == 404
+
+
+def test_terms_with_published_counts(client, archive):
+    body = client.get("/api/v1/subjects/").json()
+    assert [(t["slug"], t["published_count"]) for t in body["results"]] == [("organizing", 5), ("surveillance", 1)]
+    assert client.get("/api/v1/subjects/organizing/").json()["published_count"] == 5
+    assert client.get("/api/v1/sources/radio/").json()["published_count"] == 5
+    assert client.get("/api/v1/subjects/none/").status_code == 404
+
+
+def test_answers_set_no_cookies(client, archive):
+    for url in ("/api/v1/articles/", "/api/v1/subjects/", f"/api/v1/articles/{archive[0].slug}/"):
+        assert not client.get(url).cookies
+
+
+def test_any_origin_may_read_and_a_known_etag_gets_304(client, archive):
+    response = client.get("/api/v1/articles/")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Credentials" not in response
+    again = client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]})
+    assert again.status_code == 304 and again.content == b""
+    ArticleFactory(title="A new piece")
+    assert client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]}).status_code == 200
