@@ -140,15 +140,32 @@ class ArticleAdminForm(forms.ModelForm):
 class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
     form = ArticleAdminForm
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
-    list_display = ["title", "source", "item_type", "display_date", "language", "status", "updated_at"]
-    list_filter = ["status", "item_type", "language", "subjects", "source", "date_precision"]
-    list_select_related = ["source", "item_type"]
+    list_display = [
+        "title",
+        "source",
+        "item_type",
+        "display_date",
+        "language",
+        "status",
+        "updated_at",
+        *PreservationArticleAdmin.preservation_list_display,
+    ]
+    list_filter = [
+        "status",
+        "item_type",
+        "language",
+        "subjects",
+        "source",
+        "date_precision",
+        *PreservationArticleAdmin.preservation_list_filter,
+    ]
+    list_select_related = ["source", "item_type", *PreservationArticleAdmin.preservation_list_select_related]
     search_fields = ["title", "slug", "byline", "summary", "original_url", "source__name", "organizations__name"]
     autocomplete_fields = ["source", "subjects", "organizations"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "publication_date"
     readonly_fields = ["created_at", "created_by", "updated_at", "updated_by"]
-    actions = ["publish", "unpublish", "withdraw"]
+    actions = ["publish", "unpublish", "withdraw", *PreservationArticleAdmin.preservation_actions]
     change_list_template = "admin/coverage_archive/article/change_list.html"
     # Our many-to-many links go through explicit models (for PROTECT), which the
     # admin leaves out of its forms by default; they hold no extra columns, so

@@ -10,6 +10,7 @@ from django.utils.html import escape
 
 from coverage_archive.dates import DatePrecision
 from coverage_archive.models import Article, ItemType, Organization, Source, Subject
+from coverage_archive.preservation.admin import LinkStateFilter
 from tests.factories import (
     ArticleFactory,
     ItemTypeFactory,
@@ -164,6 +165,7 @@ def test_the_list_filters_are_the_ones_tested():
         "subjects",
         "source",
         "date_precision",
+        LinkStateFilter,  # tested in tests/test_check_links.py
     ]
 
 

@@ -149,3 +149,77 @@ def test_one_request_at_a_time_per_host_with_the_delay_between(site):
     assert len(site.requests) - started == 24  # HEAD, then a GET to read the page, per link
     assert site.most_in_flight[f"127.0.0.1:{site.port}"] == 1
     assert site.most_in_flight[f"localhost:{site.port}"] == 1
+
+
+# --- The admin: the list by link state, when last seen working, and the proposed new URL ------------
+
+ARTICLES = "/admin/coverage_archive/article/"
+
+
+def _state(article, outcome, **fields):
+    now = timezone.now()
+    return LinkState.objects.create(article=article, outcome=outcome, checked_at=now, **fields)
+
+
+@pytest.mark.django_db
+def test_the_article_list_filters_by_link_state_and_shows_when_last_seen_working(client, editor):
+    fine = ArticleFactory(title="Synthetic fine piece")
+    gone = ArticleFactory(title="Synthetic gone piece")
+    unchecked = ArticleFactory(title="Synthetic unchecked piece")
+    _state(fine, LinkOutcome.FINE, last_fine_at=timezone.make_aware(datetime.datetime(2025, 3, 5, 12)))
+    _state(gone, LinkOutcome.GONE)
+    client.force_login(editor)
+    listed = client.get(ARTICLES).content.decode()
+    assert "Last seen working" in listed and "03/05/2025" in listed and "never" in listed
+    for value, shown, hidden in [("gone", gone, fine), ("fine", fine, gone), ("unchecked", unchecked, gone)]:
+        page = client.get(ARTICLES, {"link_state": value}).content.decode()
+        assert shown.title in page and hidden.title not in page, value
+
+
+@pytest.mark.django_db
+def test_the_list_asks_the_same_number_of_queries_however_many_links_were_checked(
+    client, editor, django_assert_max_num_queries
+):
+    client.force_login(editor)
+    for _n in range(3):
+        _state(ArticleFactory(), LinkOutcome.FINE, last_fine_at=timezone.now())
+    with django_assert_max_num_queries(30) as few:
+        client.get(ARTICLES)
+    for _n in range(10):
+        _state(ArticleFactory(), LinkOutcome.FINE, last_fine_at=timezone.now())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(ARTICLES)
+
+
+@pytest.mark.django_db
+def test_an_editor_uses_a_proposed_new_url_recorded_in_the_history(client, editor):
+    moved = ArticleFactory(title="Synthetic moved piece", original_url="https://ledger.example/old")
+    _state(moved, LinkOutcome.MOVED, proposed_url="https://ledger.example/new")
+    fine = ArticleFactory(title="Synthetic fine piece", original_url="https://ledger.example/fine")
+    _state(fine, LinkOutcome.FINE)
+    client.force_login(editor)
+    answer = client.post(ARTICLES, {"action": "use_proposed_url", "_selected_action": [moved.pk, fine.pk]}, follow=True)
+    assert "Used the proposed new URL of 1 article." in answer.content.decode()
+    moved.refresh_from_db()
+    fine.refresh_from_db()
+    assert moved.original_url == "https://ledger.example/new"
+    assert fine.original_url == "https://ledger.example/fine"
+    entry = moved.history.latest()
+    assert entry.history_user == editor and entry.history_change_reason.startswith("Original moved")
+    state = LinkState.objects.get(article=moved)
+    assert state.proposed_url == "" and state.outcome == LinkOutcome.FINE
+
+
+@pytest.mark.django_db
+def test_a_proposed_url_that_is_another_pieces_original_is_not_used(client, editor):
+    ArticleFactory(title="Synthetic piece at the new place", original_url="https://ledger.example/new")
+    moved = ArticleFactory(title="Synthetic moved piece", original_url="https://ledger.example/old")
+    _state(moved, LinkOutcome.MOVED, proposed_url="https://ledger.example/new")
+    client.force_login(editor)
+    answer = client.post(ARTICLES, {"action": "use_proposed_url", "_selected_action": [moved.pk]}, follow=True)
+    assert "is already another piece" in answer.content.decode()
+    moved.refresh_from_db()
+    assert moved.original_url == "https://ledger.example/old"
+    unproposed = ArticleFactory(title="Synthetic piece without a proposal")
+    none = client.post(ARTICLES, {"action": "use_proposed_url", "_selected_action": [unproposed.pk]}, follow=True)
+    assert "None of the selected articles has a proposed new URL" in none.content.decode()

@@ -7,17 +7,22 @@ the article admin stays one page while this room keeps its own views and rules.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from coverage_archive.history import CHANGED, record_article_changes
 from coverage_archive.models import Article, ItemType, Source
 from coverage_archive.preservation import adding
-from coverage_archive.preservation.models import Capture
+from coverage_archive.preservation.models import Capture, LinkOutcome, LinkState
 
 # How many of a piece's link checks its admin page lists; the rest are in the history below them.
 LINK_CHECKS_SHOWN = 20
@@ -218,10 +223,90 @@ class AddFromLinkViews:
         )
 
 
+class LinkStateFilter(admin.SimpleListFilter):
+    """The article list by where its original link stands after the last check_links run."""
+
+    title = _("link state")
+    parameter_name = "link_state"
+    NEVER_CHECKED = "unchecked"
+
+    def lookups(self, request, model_admin):
+        return [*LinkOutcome.choices, (self.NEVER_CHECKED, _("Never checked"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.NEVER_CHECKED:
+            return queryset.filter(link_state__isnull=True)
+        if self.value() in LinkOutcome.values:
+            return queryset.filter(link_state__outcome=self.value())
+        return queryset
+
+
 class PreservationArticleAdmin(AddFromLinkViews):
-    """Mixed into ArticleAdmin (before SimpleHistoryAdmin)."""
+    """Mixed into ArticleAdmin (before SimpleHistoryAdmin), which adds these to its own lists."""
 
     preservation_fields = ["captures_of_the_original", "checks_of_the_original_link"]
+    preservation_list_display = ["last_seen_working"]
+    preservation_list_filter = [LinkStateFilter]
+    preservation_list_select_related = ["link_state"]
+    preservation_actions = ["use_proposed_url"]
+
+    @admin.display(description=_("last seen working"), ordering="link_state__last_fine_at")
+    def last_seen_working(self, obj):
+        state = getattr(obj, "link_state", None)
+        if state is None:
+            return _("not checked")
+        if state.last_fine_at is None:
+            return _("never")
+        return date_format(timezone.localtime(state.last_fine_at), "SHORT_DATE_FORMAT")
+
+    @admin.action(description=_("Use the proposed new URL of selected moved links"), permissions=["change"])
+    def use_proposed_url(self, request, queryset):
+        """Apply what check_links proposed for a moved original: an editor's choice, never automatic."""
+        used, clashes = 0, []
+        with transaction.atomic():
+            for article in (
+                queryset.filter(link_state__outcome=LinkOutcome.MOVED)
+                .exclude(link_state__proposed_url="")
+                .select_related("link_state")
+            ):
+                state = article.link_state
+                if Article.objects.with_original_url(state.proposed_url).exclude(pk=article.pk).exists():
+                    clashes.append(article.title)
+                    continue
+                article.original_url = state.proposed_url
+                article.updated_by = request.user
+                article.skip_history_when_saving = True
+                article.save(update_fields=["original_url", "updated_by", "updated_at"])
+                del article.skip_history_when_saving
+                record_article_changes(
+                    [article], CHANGED, user=request.user, reason="Original moved: used the proposed new URL"
+                )
+                # The check found the new address answering: it is the working link now.
+                LinkState.objects.filter(pk=state.pk).update(proposed_url="", outcome=LinkOutcome.FINE)
+                used += 1
+        if used:
+            self.message_user(
+                request,
+                ngettext(
+                    "Used the proposed new URL of %(count)d article.",
+                    "Used the proposed new URL of %(count)d articles.",
+                    used,
+                )
+                % {"count": used},
+                messages.SUCCESS,
+            )
+        for title in clashes:
+            self.message_user(
+                request,
+                _("Not changed: the new URL of “%(title)s” is already another piece's original.") % {"title": title},
+                messages.WARNING,
+            )
+        if not used and not clashes:
+            self.message_user(
+                request,
+                _("None of the selected articles has a proposed new URL: only moved links have one."),
+                messages.WARNING,
+            )
 
     def preservation_fieldsets(self, obj=None) -> list:
         """The article form's Preservation section, for a piece that exists."""
