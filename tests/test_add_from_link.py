@@ -3,6 +3,7 @@ and the admin pages — all against the invented loopback site (tests/loopback_s
 
 import hashlib
 import io
+import os
 import socket
 
 import pytest
@@ -540,3 +541,43 @@ def test_capture_the_original_now_from_the_admin(client, site, loopback_allowed,
     assert done.status_code == 200 and "Captured at" in done.content.decode()
     assert article.captures.count() == 1
     assert article.captures.get().payload_sha256 in done.content.decode()  # listed on the piece's page
+
+
+# --- The reader's side never loads the fetcher -------------------------------------------------------
+
+FETCHING_MODULES = (
+    "coverage_archive.preservation.fetching",
+    "coverage_archive.preservation.adding",
+    "coverage_archive.preservation.capturing",
+    "coverage_archive.preservation.extraction",
+    "trafilatura",
+    "htmldate",
+    "warcio",
+)
+
+
+def test_loading_the_site_and_its_admin_does_not_load_the_fetching_code():
+    """Django loads every admin module at start-up; the fetcher is loaded only by an editor's fetch."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, django; django.setup()\n"
+        "from django.urls import get_resolver\n"
+        "get_resolver().url_patterns\n"  # the whole URLconf: reader views, API, admin
+        "import coverage_archive.views, coverage_archive.pages, coverage_archive.feeds, coverage_archive.exports\n"
+        f"print(','.join(m for m in {FETCHING_MODULES!r} if m in sys.modules))\n"
+        "import coverage_archive.preservation.admin as a; a._adding()\n"
+        f"print(','.join(m for m in {FETCHING_MODULES!r} if m in sys.modules))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    before, after = run.stdout.splitlines()
+    assert before == ""
+    assert "coverage_archive.preservation.fetching" in after.split(",")  # the check itself can fail

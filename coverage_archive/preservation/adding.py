@@ -30,11 +30,10 @@ from coverage_archive.models import Article, ItemType, Language, Source
 from coverage_archive.preservation import extraction
 from coverage_archive.preservation.capturing import save_capture
 from coverage_archive.preservation.fetching import FetchRefused, check_address, fetch
+from coverage_archive.preservation.links import MAX_LINKS, links_in  # noqa: F401 (part of this module's interface)
 from coverage_archive.preservation.models import Capture
 from coverage_archive.search import fold
 
-# At most this many links at once, in the admin and on the command line.
-MAX_LINKS = 20
 # Content types read as web pages; anything else (a PDF, an image) is refused with its type.
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 # Links fetched side by side, each within FETCH_SECONDS: twenty links take at most a minute.
@@ -80,16 +79,6 @@ class Outcome:
     @property
     def failed(self) -> bool:
         return self.kind == "refused"
-
-
-def links_in(text: str) -> list[str]:
-    """The links in an editor's text, one a line, blank lines and repeats dropped."""
-    links = []
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if line and line not in links:
-            links.append(line)
-    return links
 
 
 def existing_piece(url: str) -> Article | None:

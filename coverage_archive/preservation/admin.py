@@ -21,8 +21,17 @@ from django.utils.translation import ngettext
 
 from coverage_archive.history import CHANGED, record_article_changes
 from coverage_archive.models import Article, ItemType, Source
-from coverage_archive.preservation import adding
+from coverage_archive.preservation.links import MAX_LINKS, links_in
 from coverage_archive.preservation.models import Capture, LinkOutcome, LinkState
+
+
+def _adding():
+    """The adding code, loaded when an editor first fetches, not when Django loads the admin at
+    start-up: it brings the fetcher (urllib3, trafilatura …), which no reader's request needs."""
+    from coverage_archive.preservation import adding
+
+    return adding
+
 
 # How many of a piece's link checks its admin page lists; the rest are in the history below them.
 LINK_CHECKS_SHOWN = 20
@@ -35,16 +44,16 @@ class LinksForm(forms.Form):
     links = forms.CharField(
         label=_("Links"),
         widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false", "autocomplete": "off"}),
-        help_text=_("One link a line, at most %(count)d.") % {"count": adding.MAX_LINKS},
+        help_text=_("One link a line, at most %(count)d.") % {"count": MAX_LINKS},
     )
 
     def clean_links(self):
-        links = adding.links_in(self.cleaned_data["links"])
+        links = links_in(self.cleaned_data["links"])
         if not links:
             raise forms.ValidationError(_("Paste at least one link."))
-        if len(links) > adding.MAX_LINKS:
+        if len(links) > MAX_LINKS:
             raise forms.ValidationError(
-                _("%(count)d links: at most %(most)d at a time.") % {"count": len(links), "most": adding.MAX_LINKS}
+                _("%(count)d links: at most %(most)d at a time.") % {"count": len(links), "most": MAX_LINKS}
             )
         return links
 
@@ -73,7 +82,7 @@ class DraftForm(forms.Form):
         return cleaned
 
 
-DraftFormSet = forms.formset_factory(DraftForm, extra=0, max_num=adding.MAX_LINKS, absolute_max=adding.MAX_LINKS)
+DraftFormSet = forms.formset_factory(DraftForm, extra=0, max_num=MAX_LINKS, absolute_max=MAX_LINKS)
 
 
 class AddFromLinkViews:
@@ -105,8 +114,8 @@ class AddFromLinkViews:
             return self._make_drafts(request)
         form = LinksForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            adding.discard_stale_proposals()
-            outcomes = adding.propose_all(form.cleaned_data["links"], user=request.user)
+            _adding().discard_stale_proposals()
+            outcomes = _adding().propose_all(form.cleaned_data["links"], user=request.user)
             return self._review(request, outcomes)
         return TemplateResponse(
             request,
@@ -117,7 +126,7 @@ class AddFromLinkViews:
     def _review(self, request, outcomes, formset=None):
         proposed = [outcome for outcome in outcomes if outcome.kind == "proposed"]
         if formset is None:
-            default_type = adding.default_item_type()
+            default_type = _adding().default_item_type()
             formset = DraftFormSet(
                 initial=[
                     {
@@ -125,7 +134,9 @@ class AddFromLinkViews:
                         "make": True,
                         "title": outcome.capture.proposal.get("title", "")[: DraftForm.base_fields["title"].max_length],
                         "source": outcome.source.pk if outcome.source else None,
-                        "new_source": "" if outcome.source else adding.proposed_source_name(outcome.capture.proposal),
+                        "new_source": ""
+                        if outcome.source
+                        else _adding().proposed_source_name(outcome.capture.proposal),
                         "item_type": default_type.pk if default_type else None,
                     }
                     for outcome in proposed
@@ -152,16 +163,16 @@ class AddFromLinkViews:
                 capture = Capture.objects.filter(pk=form["capture"].value(), article__isnull=True).first()
                 if capture is None:
                     continue
-                source = adding.matching_source(
+                source = _adding().matching_source(
                     capture.proposal.get("site_name", ""), capture.proposal.get("domain", "")
                 )
                 outcomes.append(
-                    adding.Outcome(
+                    _adding().Outcome(
                         capture.requested_url,
                         "proposed",
                         capture=capture,
                         source=source,
-                        notes=adding.describe(capture.proposal),
+                        notes=_adding().describe(capture.proposal),
                     )
                 )
             if len(outcomes) != len(formset.forms):
@@ -176,10 +187,10 @@ class AddFromLinkViews:
         for form in formset.forms:
             data = form.cleaned_data
             if not data.get("make"):
-                adding.discard(data["capture"])
+                _adding().discard(data["capture"])
                 continue
             made.append(
-                adding.make_draft(
+                _adding().make_draft(
                     data["capture"],
                     user=request.user,
                     source=data.get("source"),
@@ -201,7 +212,7 @@ class AddFromLinkViews:
             raise PermissionDenied
         change_url = reverse("admin:coverage_archive_article_change", args=[article.pk])
         if request.method == "POST":
-            outcome = adding.capture_again(article, user=request.user)
+            outcome = _adding().capture_again(article, user=request.user)
             if outcome.kind == "captured":
                 self.message_user(request, outcome.message, messages.SUCCESS)
             else:
