@@ -101,6 +101,12 @@ def start_reader_budget() -> None:
             cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{milliseconds}ms"])
         setattr(connection, _ACTIVE, True)
     elif connection.vendor == "sqlite":
+        if connection.allow_thread_sharing:
+            # One connection serving several threads at once (only Django's live test server does
+            # this, for an in-memory database): a per-request limit means nothing there, and
+            # setting the progress handler while another thread's statement runs deadlocks (it
+            # waits on SQLite's lock holding the GIL, the statement's handler waits on the GIL).
+            return
         connection.ensure_connection()
         budget = _SqliteBudget(milliseconds / 1000)
         connection.connection.set_progress_handler(budget.check, SQLITE_CHECK_EVERY)
