@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
@@ -22,7 +22,7 @@ from coverage_archive.filters import (
     filters_error_response,
 )
 from coverage_archive.models import Article
-from coverage_archive.publishing import article_to_preview, mark_as_preview, unpublished_answer
+from coverage_archive.publishing import article_for_reader, mark_as_preview
 from coverage_archive.taxonomies import BY_KEY, SUBJECTS, TAXONOMIES, Taxonomy
 
 RELATED_COVERAGE_LIMIT = 5
@@ -247,13 +247,9 @@ def taxonomy_index(request, taxonomy: Taxonomy):
 @require_safe
 def article_detail(request, slug):
     articles = Article.objects.select_related("source", "item_type").prefetch_related("subjects", "organizations")
-    try:
-        article, preview = articles.published().get(slug=slug), False
-    except Article.DoesNotExist:
-        # Staff may preview a draft; readers get 301 (renamed), 410 (withdrawn) or 404.
-        article, preview = article_to_preview(request, articles, slug), True
-        if article is None:
-            return _unpublished(request, slug)
+    article, preview, answer = article_for_reader(request, articles, slug)
+    if answer is not None:
+        return answer
     related = (
         Article.objects.published()
         .filter(SUBJECTS.condition([subject.pk for subject in article.subjects.all()]))
@@ -278,15 +274,6 @@ def article_detail(request, slug):
         },
     )
     return mark_as_preview(response) if preview else response
-
-
-def _unpublished(request, slug):
-    answer, moved_to = unpublished_answer(slug)
-    if answer == "moved":
-        return HttpResponsePermanentRedirect(moved_to)
-    if answer == "withdrawn":
-        return render(request, "410.html", status=410)
-    raise Http404("No published article has this address.")
 
 
 CITATION_FORMATS = {
