@@ -22,6 +22,7 @@ from coverage_archive.filters import (
     filters_error_response,
 )
 from coverage_archive.models import Article
+from coverage_archive.preservation import reading
 from coverage_archive.publishing import article_for_reader, mark_as_preview
 from coverage_archive.taxonomies import BY_KEY, SUBJECTS, TAXONOMIES, Taxonomy
 
@@ -246,7 +247,9 @@ def taxonomy_index(request, taxonomy: Taxonomy):
 
 @require_safe
 def article_detail(request, slug):
-    articles = Article.objects.select_related("source", "item_type").prefetch_related("subjects", "organizations")
+    articles = Article.objects.select_related("source", "item_type", "link_state").prefetch_related(
+        "subjects", "organizations"
+    )
     article, preview, answer = article_for_reader(request, articles, slug)
     if answer is not None:
         return answer
@@ -257,6 +260,7 @@ def article_detail(request, slug):
         .select_related("source")
         .newest_first()[:RELATED_COVERAGE_LIMIT]
     )
+    kept = reading.kept_copies(article, request)
     response = render(
         request,
         "coverage_archive/article_detail.html",
@@ -265,8 +269,9 @@ def article_detail(request, slug):
             "related": related,
             "subjects_taxonomy": SUBJECTS,
             "preview": preview,
+            "kept": kept,
             "canonical_url": request.build_absolute_uri(article.get_absolute_url()),
-            "json_ld": metadata.json_ld_script(metadata.news_article(article, request)),
+            "json_ld": metadata.json_ld_script(metadata.news_article(article, request, kept.capture_urls)),
             "meta_properties": metadata.open_graph(article, request, get_language()),
             "meta_names": metadata.twitter_card(article),
             "citation": metadata.chicago_note(article, request),

@@ -1,11 +1,12 @@
-"""What readers see of the archive's captures: the capture's page and the WARC download
-(preservation/reading.py).
+"""What readers see of the archive's captures: the line on the article page, the capture's page,
+the WARC download, the notice for a gone original, Robust Links and JSON-LD (preservation/reading.py).
 
 Captures are real: WARC files written by capturing.save_capture (tests/captures.py), and one
 fetched from the invented loopback site (tests/loopback_site.py)."""
 
 import datetime
 import hashlib
+import json
 import re
 
 import pytest
@@ -14,7 +15,8 @@ from django.test import override_settings
 from django.utils import translation
 
 from coverage_archive.models import Article
-from coverage_archive.preservation import adding
+from coverage_archive.preservation import adding, reading
+from coverage_archive.preservation.models import LinkOutcome, LinkState
 from tests.captures import make_capture
 from tests.factories import ArticleFactory, ItemTypeFactory, UserFactory
 from tests.loopback_site import LoopbackSite
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.django_db
 
 MARCH_5 = datetime.datetime(2025, 3, 5, 14, 30, tzinfo=datetime.UTC)
 JANUARY_9 = datetime.datetime(2024, 1, 9, 8, 0, tzinfo=datetime.UTC)
+WAYBACK = "https://web.archive.example.org/web/20181115093000/https://daily.example.org/synthetic/1"
 # On PostgreSQL every reader's request sets and resets its statement timeout (coverage_archive/budget.py).
 BUDGET_QUERIES = 2
 
@@ -66,6 +69,32 @@ def attributes_of_link(html: str, text: str) -> dict:
     match = re.search(r"<a ([^>]*)>" + re.escape(text), html)
     assert match, f"no link “{text}”"
     return dict(re.findall(r'([\w-]+)="([^"]*)"', match.group(1)))
+
+
+# --- The article page ------------------------------------------------------------------------
+
+
+def test_the_article_page_says_when_the_archive_last_captured_the_original(reader, article, captures):
+    newer, _older = captures
+    html = reader.get(article.get_absolute_url()).text
+    assert f'<a href="{page_of(newer)}">Captured by this archive on March 5, 2025</a>' in html
+
+
+def test_the_capture_line_is_in_spanish_on_the_spanish_page(reader, article, captures):
+    newer, _older = captures
+    html = reader.get(f"/es/coverage/{article.slug}/").text
+    link = f'<a href="/es/coverage/{article.slug}/captures/{newer.pk}/">'
+    assert link + "Capturado por este archivo el 5 de marzo de 2025</a>" in html
+
+
+def test_a_piece_without_captures_says_nothing_of_them(reader, article):
+    html = reader.get(article.get_absolute_url()).text
+    assert "Captured by this archive" not in html and "/captures/" not in html
+
+
+def test_captures_waiting_for_a_draft_are_not_another_pieces(reader, article):
+    make_capture(None, captured_at=MARCH_5)
+    assert "Captured by this archive" not in reader.get(article.get_absolute_url()).text
 
 
 # --- The capture's page ----------------------------------------------------------------------
@@ -190,7 +219,73 @@ def test_readers_get_no_cookie_from_capture_pages(reader, article, captures):
         assert response.status_code == 200 and not response.cookies, path
 
 
-# --- Robust Links ----------------------------------------------------------------------------
+# --- A gone original -------------------------------------------------------------------------
+
+
+def _gone(article, last_fine_at):
+    LinkState.objects.create(
+        article=article, outcome=LinkOutcome.GONE, checked_at=MARCH_5, last_fine_at=last_fine_at, failures_in_a_row=3
+    )
+
+
+def test_a_gone_original_says_so_and_points_to_the_capture_and_the_archived_copy(reader, article, captures):
+    newer, _older = captures
+    article.archived_url = WAYBACK
+    article.save()
+    _gone(article, last_fine_at=datetime.datetime(2025, 1, 20, 12, 0, tzinfo=datetime.UTC))
+    html = reader.get(article.get_absolute_url()).text
+    assert "The original is no longer online (last seen working on Jan. 20, 2025)." in html
+    assert (
+        f'Read <a href="{page_of(newer)}">the text this archive captured</a> or '
+        f'<a href="{WAYBACK}" rel="noreferrer noopener">the archived copy</a>.'
+    ) in html
+    spanish = reader.get(f"/es/coverage/{article.slug}/").text
+    assert "El original ya no está en línea (se vio funcionar por última vez el 20 de enero de 2025)." in spanish
+
+
+def test_a_gone_original_never_seen_working_points_to_the_capture(reader, article, captures):
+    newer, _older = captures
+    _gone(article, last_fine_at=None)
+    html = reader.get(article.get_absolute_url()).text
+    assert "The original is no longer online." in html
+    assert f'Read <a href="{page_of(newer)}">the text this archive captured</a>.' in html
+
+
+@pytest.mark.parametrize("outcome", [LinkOutcome.FINE, LinkOutcome.FAILING, LinkOutcome.MOVED])
+def test_an_original_not_gone_gets_no_notice(reader, article, captures, outcome):
+    LinkState.objects.create(article=article, outcome=outcome, checked_at=MARCH_5)
+    assert "no longer online" not in reader.get(article.get_absolute_url()).text
+
+
+# --- Robust Links and JSON-LD ----------------------------------------------------------------
+
+
+def test_the_original_link_is_a_robust_link_to_the_newest_capture(reader, article, captures):
+    newer, _older = captures
+    article.archived_url = WAYBACK
+    article.save()
+    html = reader.get(article.get_absolute_url()).text
+    original = attributes_of_link(html, "The original at")
+    assert original["href"] == original["data-originalurl"] == "https://daily.example.org/synthetic/1"
+    assert original["data-versionurl"] == f"http://testserver{page_of(newer)}"
+    assert original["data-versiondate"] == "2025-03-05"
+    archived = attributes_of_link(html, "An archived copy")
+    assert archived["href"] == archived["data-versionurl"] == WAYBACK
+    assert archived["data-originalurl"] == "https://daily.example.org/synthetic/1"
+    assert archived["data-versiondate"] == "2018-11-15"  # from the Wayback Machine address
+
+
+def test_without_a_capture_the_original_links_to_the_archived_copy(reader, article):
+    article.archived_url = WAYBACK
+    article.save()
+    original = attributes_of_link(reader.get(article.get_absolute_url()).text, "The original at")
+    assert original["data-versionurl"] == WAYBACK and original["data-versiondate"] == "2018-11-15"
+
+
+def test_an_original_with_no_copy_names_only_itself(reader, article):
+    original = attributes_of_link(reader.get(article.get_absolute_url()).text, "The original at")
+    assert original["data-originalurl"] == article.original_url
+    assert "data-versionurl" not in original and "data-versiondate" not in original
 
 
 def test_the_captured_url_on_the_capture_page_is_a_robust_link(reader, article, captures):
@@ -201,7 +296,47 @@ def test_the_captured_url_on_the_capture_page_is_a_robust_link(reader, article, 
     assert link["data-versiondate"] == "2025-03-05"
 
 
+@pytest.mark.parametrize(
+    ("url", "date"),
+    [
+        (WAYBACK, "2018-11-15"),
+        ("https://web.archive.org/web/20200102id_/http://example.org/a", "2020-01-02"),
+        ("https://archive.example.org/synthetic/article-1", ""),
+        ("https://web.archive.org/web/20181345000000/https://example.org/", ""),  # month 13: no date
+        ("", ""),
+    ],
+)
+def test_the_date_of_an_archived_copy_comes_from_its_address_or_is_left_out(url, date):
+    assert reading.archived_copy_date(url) == date
+
+
+JSON_LD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.DOTALL)
+
+
+def test_json_ld_names_the_capture_pages_as_archived_copies(reader, article, captures):
+    newer, older = captures
+    article.archived_url = WAYBACK
+    article.save()
+    data = json.loads(JSON_LD.search(reader.get(article.get_absolute_url()).text).group(1))
+    assert data["archivedAt"] == [
+        WAYBACK,
+        f"http://testserver{page_of(newer)}",
+        f"http://testserver{page_of(older)}",
+        f"http://testserver{article.get_absolute_url()}",
+    ]
+
+
 # --- Queries ---------------------------------------------------------------------------------
+
+
+def test_the_article_page_asks_the_same_queries_however_many_captures(reader, article, django_assert_num_queries):
+    for day in range(1, 6):
+        make_capture(article, captured_at=MARCH_5 - datetime.timedelta(days=day))
+    _gone(article, last_fine_at=JANUARY_9)
+    # 1 article with source, type and link state; 1 prefetch of subjects; 1 of organizations;
+    # 1 the captures' ids and times; 1 related coverage.
+    with django_assert_num_queries(5 + budget_queries()):
+        reader.get(article.get_absolute_url())
 
 
 @pytest.mark.parametrize("count", [1, 6])
@@ -232,6 +367,8 @@ def test_a_capture_fetched_from_a_site_shows_its_text_to_readers(reader):
         article = ArticleFactory(original_url=site.url("/en/2025/03/05/tenants-learn-their-rights"))
         outcome = adding.capture_again(article)
     assert outcome.kind == "captured"
+    html = reader.get(article.get_absolute_url()).text
+    assert f'href="{page_of(outcome.capture)}"' in html
     page = reader.get(page_of(outcome.capture)).text
     assert "Dozens of invented tenants gathered at an imaginary branch library" in page
     assert "Tenants learn their rights at a library workshop" in page

@@ -1,5 +1,8 @@
-"""What readers see of what the archive keeps of a piece: its captures.
+"""What readers see of what the archive keeps of a piece: its captures, and whether its original is gone.
 
+- ``kept_copies``: for the article page, the piece's captures (newest first), whether its
+  original is gone, and the Robust Links attributes of its original and archived-copy links
+  (https://robustlinks.mementoweb.org/spec/).
 - ``capture_detail``: a capture's extracted text and facts, with the list of the piece's captures.
 - ``capture_warc``: the capture's WARC file, streamed as a download.
 
@@ -13,7 +16,8 @@ fetch anything (tests/test_add_from_link.py checks it).
 
 import datetime
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, render
@@ -21,7 +25,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from coverage_archive.models import Article
-from coverage_archive.preservation.models import Capture
+from coverage_archive.preservation.models import Capture, LinkOutcome
 from coverage_archive.publishing import article_for_reader, mark_as_preview
 
 logger = logging.getLogger(__name__)
@@ -29,6 +33,9 @@ logger = logging.getLogger(__name__)
 # The media type of a WARC file (ISO 28500, registered with IANA); the file is sent as stored,
 # gzip-compressed, with no Content-Encoding, so a browser saves it as it is.
 WARC_CONTENT_TYPE = "application/warc"
+# The time in a Wayback Machine address (web.archive.org/web/20181115123456/…), and in other
+# archives that follow its form: the date of the archived copy, when its address gives one.
+_WAYBACK_TIME = re.compile(r"/(\d{4})(\d{2})(\d{2})\d{0,8}(?:[a-z]{2}_)?/[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 
 def capture_page(article, capture) -> str:
@@ -44,6 +51,17 @@ def version_date(moment: datetime.datetime) -> str:
     return moment.astimezone(datetime.UTC).date().isoformat()
 
 
+def archived_copy_date(url: str) -> str:
+    """The date in an archived copy's address (a Wayback Machine link): YYYY-MM-DD, or "" if it gives none."""
+    match = _WAYBACK_TIME.search(url or "")
+    if match is None:
+        return ""
+    try:
+        return datetime.date(*(int(part) for part in match.groups())).isoformat()
+    except ValueError:
+        return ""
+
+
 @dataclass
 class RobustLink:
     """A link's Robust Links attributes: the original, one version of it, and that version's date."""
@@ -51,6 +69,56 @@ class RobustLink:
     original_url: str
     version_url: str = ""
     version_date: str = ""
+
+
+@dataclass
+class KeptCopies:
+    """What the article page says about the copies of a piece and its original."""
+
+    captures: list = field(default_factory=list)  # newest first
+    newest_page: str = ""  # the newest capture's page, on this site
+    capture_urls: list[str] = field(default_factory=list)  # each capture's page, absolute, newest first
+    original_gone: bool = False
+    last_seen_working: datetime.datetime | None = None
+    original_link: RobustLink | None = None
+    archived_link: RobustLink | None = None
+
+    @property
+    def newest(self):
+        return self.captures[0] if self.captures else None
+
+
+def kept_copies(article: Article, request) -> KeptCopies:
+    """The piece's captures and link state, as the article page shows them.
+
+    One query (the captures' ids and times); the link state comes with the article
+    (``select_related("link_state")``) or, if it was not selected, one more.
+    """
+    captures = list(article.captures.only("id", "captured_at", "article_id"))
+    kept = KeptCopies(captures=captures)
+    kept.capture_urls = [request.build_absolute_uri(capture_page(article, capture)) for capture in captures]
+    newest = kept.newest
+    if newest is not None:
+        kept.newest_page = capture_page(article, newest)
+    link_state = getattr(article, "link_state", None)
+    if link_state is not None and link_state.outcome == LinkOutcome.GONE:
+        kept.original_gone = True
+        kept.last_seen_working = link_state.last_fine_at
+    archived_date = archived_copy_date(article.archived_url)
+    if article.original_url:
+        # data-versionurl holds one address: the archive's own newest capture when there is one.
+        if newest is not None:
+            kept.original_link = RobustLink(
+                article.original_url, kept.capture_urls[0], version_date(newest.captured_at)
+            )
+        elif article.archived_url:
+            kept.original_link = RobustLink(article.original_url, article.archived_url, archived_date)
+        else:
+            kept.original_link = RobustLink(article.original_url)
+    if article.archived_url and article.original_url:
+        # A link to a version: it names the original it is a copy of, and itself as that version.
+        kept.archived_link = RobustLink(article.original_url, article.archived_url, archived_date)
+    return kept
 
 
 def _article_and_capture(request, slug, pk, address, captures):
