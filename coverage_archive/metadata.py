@@ -26,8 +26,11 @@ def _absolute(request, path: str) -> str:
     return request.build_absolute_uri(path)
 
 
-def news_article(article, request) -> dict:
-    """schema.org NewsArticle for one article: https://schema.org/NewsArticle"""
+def news_article(article, request, capture_urls=()) -> dict:
+    """schema.org NewsArticle for one article: https://schema.org/NewsArticle
+
+    ``capture_urls``: the pages of the archive's captures of the original (absolute, newest first).
+    """
     page = _absolute(request, article.get_absolute_url())
     source = article.source
     data = {
@@ -55,8 +58,9 @@ def news_article(article, request) -> dict:
             }
             for organization in article.organizations.all()
         ],
-        # This page keeps the full text, so it is itself an archived copy; a Wayback Machine link is another.
-        "archivedAt": [url for url in (article.archived_url, page) if url],
+        # Copies of the original: a Wayback Machine link, the archive's captures of it, and this
+        # page, which keeps the full text.
+        "archivedAt": [url for url in (article.archived_url, *capture_urls, page) if url],
         "isAccessibleForFree": True,
     }
     period = article.publication_period

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
@@ -71,7 +73,7 @@ def keep_status_unless_allowed(user, article: Article) -> bool:
     return True
 
 
-# --- The article page when no published article has the slug ------------------------------
+# --- The article page, and the pages of its captures, when no published article has the slug --
 
 
 def may_preview(request) -> bool:
@@ -97,17 +99,40 @@ def mark_as_preview(response):
     return response
 
 
-def unpublished_answer(slug: str) -> tuple[str, str]:
+def unpublished_answer(slug: str, address=Article.get_absolute_url) -> tuple[str, str]:
     """What readers are told at an address no published article has.
 
     ("moved", its new address) for a renamed article that is public,
     ("withdrawn", "") for a withdrawn one (410 Gone), ("unknown", "") otherwise.
+    ``address`` gives the new address from the public article: its page by default,
+    another page of it (a capture of it) for that page's old address.
     """
     status = Article.objects.filter(slug=slug).values_list("status", flat=True).first()
     if status is None:
         former = FormerSlug.objects.filter(slug=slug).select_related("article").first()
         if former is not None:
             if former.article.is_public():
-                return "moved", former.article.get_absolute_url()
+                return "moved", address(former.article)
             status = former.article.status
     return ("withdrawn" if status == Article.Status.WITHDRAWN else "unknown"), ""
+
+
+def article_for_reader(request, articles, slug, address=Article.get_absolute_url):
+    """The article a page of ``slug`` shows: ``(article, preview, None)``, or ``(None, False, answer)``.
+
+    The published article; else, for signed-in staff, the unpublished one as a preview; else
+    what readers are told: 301 to ``address`` of the renamed article, 410 if withdrawn, or 404.
+    The article page and the pages of its captures (preservation/reading.py) answer alike.
+    """
+    try:
+        return articles.published().get(slug=slug), False, None
+    except Article.DoesNotExist:
+        article = article_to_preview(request, articles, slug)
+        if article is not None:
+            return article, True, None
+    answer, moved_to = unpublished_answer(slug, address)
+    if answer == "moved":
+        return None, False, HttpResponsePermanentRedirect(moved_to)
+    if answer == "withdrawn":
+        return None, False, render(request, "410.html", status=410)
+    raise Http404("No published article has this address.")

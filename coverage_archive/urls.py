@@ -1,6 +1,7 @@
 from django.urls import path
 
 from coverage_archive import feeds, pages, views
+from coverage_archive.preservation import reading
 from coverage_archive.taxonomies import TAXONOMIES
 
 app_name = "coverage_archive"
@@ -15,6 +16,9 @@ urlpatterns = [
     path("coverage/<slug:slug>/", views.article_detail, name="article"),
     path("coverage/<slug:slug>/cite.ris", views.article_citation, {"citation_format": "ris"}, name="article_ris"),
     path("coverage/<slug:slug>/cite.bib", views.article_citation, {"citation_format": "bibtex"}, name="article_bibtex"),
+    # What the archive captured of a piece: its extracted text, and the WARC file as a download.
+    path("coverage/<slug:slug>/captures/<int:pk>/", reading.capture_detail, name="capture"),
+    path("coverage/<slug:slug>/captures/<int:pk>.warc.gz", reading.capture_warc, name="capture_warc"),
     path("privacy/", pages.privacy, name="privacy"),
 ]
 

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
@@ -22,7 +22,8 @@ from coverage_archive.filters import (
     filters_error_response,
 )
 from coverage_archive.models import Article
-from coverage_archive.publishing import article_to_preview, mark_as_preview, unpublished_answer
+from coverage_archive.preservation import reading
+from coverage_archive.publishing import article_for_reader, mark_as_preview
 from coverage_archive.taxonomies import BY_KEY, SUBJECTS, TAXONOMIES, Taxonomy
 
 RELATED_COVERAGE_LIMIT = 5
@@ -246,14 +247,12 @@ def taxonomy_index(request, taxonomy: Taxonomy):
 
 @require_safe
 def article_detail(request, slug):
-    articles = Article.objects.select_related("source", "item_type").prefetch_related("subjects", "organizations")
-    try:
-        article, preview = articles.published().get(slug=slug), False
-    except Article.DoesNotExist:
-        # Staff may preview a draft; readers get 301 (renamed), 410 (withdrawn) or 404.
-        article, preview = article_to_preview(request, articles, slug), True
-        if article is None:
-            return _unpublished(request, slug)
+    articles = Article.objects.select_related("source", "item_type", "link_state").prefetch_related(
+        "subjects", "organizations"
+    )
+    article, preview, answer = article_for_reader(request, articles, slug)
+    if answer is not None:
+        return answer
     related = (
         Article.objects.published()
         .filter(SUBJECTS.condition([subject.pk for subject in article.subjects.all()]))
@@ -261,6 +260,7 @@ def article_detail(request, slug):
         .select_related("source")
         .newest_first()[:RELATED_COVERAGE_LIMIT]
     )
+    kept = reading.kept_copies(article, request)
     response = render(
         request,
         "coverage_archive/article_detail.html",
@@ -269,8 +269,9 @@ def article_detail(request, slug):
             "related": related,
             "subjects_taxonomy": SUBJECTS,
             "preview": preview,
+            "kept": kept,
             "canonical_url": request.build_absolute_uri(article.get_absolute_url()),
-            "json_ld": metadata.json_ld_script(metadata.news_article(article, request)),
+            "json_ld": metadata.json_ld_script(metadata.news_article(article, request, kept.capture_urls)),
             "meta_properties": metadata.open_graph(article, request, get_language()),
             "meta_names": metadata.twitter_card(article),
             "citation": metadata.chicago_note(article, request),
@@ -278,15 +279,6 @@ def article_detail(request, slug):
         },
     )
     return mark_as_preview(response) if preview else response
-
-
-def _unpublished(request, slug):
-    answer, moved_to = unpublished_answer(slug)
-    if answer == "moved":
-        return HttpResponsePermanentRedirect(moved_to)
-    if answer == "withdrawn":
-        return render(request, "410.html", status=410)
-    raise Http404("No published article has this address.")
 
 
 CITATION_FORMATS = {

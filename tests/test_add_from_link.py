@@ -566,6 +566,7 @@ def test_loading_the_site_and_its_admin_does_not_load_the_fetching_code():
         "from django.urls import get_resolver\n"
         "get_resolver().url_patterns\n"  # the whole URLconf: reader views, API, admin
         "import coverage_archive.views, coverage_archive.pages, coverage_archive.feeds, coverage_archive.exports\n"
+        "import coverage_archive.preservation.reading\n"  # the capture pages readers see
         f"print(','.join(m for m in {FETCHING_MODULES!r} if m in sys.modules))\n"
         "import coverage_archive.preservation.admin as a; a._adding()\n"
         f"print(','.join(m for m in {FETCHING_MODULES!r} if m in sys.modules))\n"

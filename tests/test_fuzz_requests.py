@@ -40,6 +40,8 @@ LOCALIZED_ROUTES = [
     f"/coverage/{SEED_SLUG}/",
     f"/coverage/{SEED_SLUG}/cite.ris",
     f"/coverage/{SEED_SLUG}/cite.bib",
+    f"/coverage/{SEED_SLUG}/captures/1/",
+    f"/coverage/{SEED_SLUG}/captures/1.warc.gz",
     "/privacy/",
     *(f"/{taxonomy}/" for taxonomy in TERMS),
     *(f"/{taxonomy}/{slug}/" for taxonomy, slug in TERMS.items()),

@@ -110,8 +110,12 @@ def test_article_page_shows_everything_the_data_holds(reader):
     html = reader.get(article.get_absolute_url()).text
     assert "Synthetic Reporter" in html
     assert 'href="/organizations/synthetic-group/">Synthetic Group</a>' in html
-    assert '<a href="https://example.org/synthetic-story" rel="noreferrer noopener">' in html
     archived = "https://web.archive.org/web/2020/https://example.org/synthetic-story"
+    # A Robust Link to the archived copy, whose address gives a year only: no data-versiondate.
+    assert (
+        '<a href="https://example.org/synthetic-story" rel="noreferrer noopener" '
+        f'data-originalurl="https://example.org/synthetic-story" data-versionurl="{archived}">'
+    ) in html
     assert f'href="{archived}" rel="noreferrer noopener"' in html
     assert "A synthetic note." in html
     assert "Spanish" in html and 'lang="es"' in html
@@ -155,9 +159,10 @@ def test_article_page_query_count_does_not_grow_with_its_terms(reader, django_as
     article = ArticleFactory(subjects=subjects, organizations=[OrganizationFactory() for _ in range(8)])
     for _ in range(10):
         ArticleFactory(subjects=subjects)
-    # 1 article with source and type; 1 prefetch of subjects; 1 of organizations; 1 related coverage;
+    # 1 article with source, type and link state; 1 prefetch of subjects; 1 of organizations;
+    # 1 the article's captures (preservation/reading.py); 1 related coverage;
     # on PostgreSQL, the reader's statement timeout set and reset (coverage_archive/budget.py).
-    with django_assert_num_queries(4 + 2 * (connection.vendor == "postgresql")):
+    with django_assert_num_queries(5 + 2 * (connection.vendor == "postgresql")):
         reader.get(article.get_absolute_url())
 
 

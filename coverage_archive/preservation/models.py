@@ -58,6 +58,10 @@ class Capture(models.Model):
     def __str__(self):
         return f"{self.url} ({self.captured_at:%Y-%m-%d %H:%M})"
 
+    def paragraphs(self) -> list[str]:
+        """The extracted text's paragraphs: extraction writes one a line."""
+        return [line.strip() for line in self.text.replace("\r\n", "\n").split("\n") if line.strip()]
+
 
 class LinkOutcome(models.TextChoices):
     FINE = "fine", _("Fine")

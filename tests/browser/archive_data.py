@@ -12,18 +12,23 @@ from django.core.management import call_command
 
 from coverage_archive.dates import DatePrecision
 from coverage_archive.models import Article
+from coverage_archive.preservation.models import Capture, LinkOutcome, LinkState
+from tests.captures import make_capture
 from tests.factories import ArticleFactory, ItemTypeFactory, OrganizationFactory, SourceFactory, SubjectFactory
 
 SEED_SLUG = "immigrant-groups-have-a-special-reason-to-oppose-amazons-move"
 SEED_TITLE = "Immigrant Groups Have a Special Reason to Oppose Amazon’s Move"
 # Every synthetic article holds this word, so one search finds them all (and not the seed).
 SEARCH_WORD = "synthetic"
+ORIGINAL = "https://example.org/synthetic/article-1"
 
 
 @dataclass
 class ArchiveData:
     seed: Article
     full_article: Article  # every optional field filled in, outbound links included
+    # The full article's newest capture (its original is gone; two captures of it are kept).
+    capture: Capture | None = None
     # Titles of the published synthetic articles, and of those in Subject A from Source A.
     synthetic_titles: set[str] = field(default_factory=set)
     subject_a_source_a_titles: set[str] = field(default_factory=set)
@@ -68,11 +73,27 @@ def build_archive(*, extra_articles: int = 0) -> ArchiveData:
 
     data.full_article = Article.objects.get(slug="synthetic-article-1")
     data.full_article.byline = "Synthetic Byline"
-    data.full_article.original_url = "https://example.org/synthetic/article-1"
+    data.full_article.original_url = ORIGINAL
     data.full_article.archived_url = "https://archive.example.org/synthetic/article-1"
     data.full_article.editors_note = "A synthetic editor's note."
     data.full_article.save()
     data.full_article.organizations.set([organization])
+    # Kept by the archive twice, then gone: the article page says so and points to the newest capture.
+    captured_at = datetime.datetime(2025, 3, 5, 14, 30, tzinfo=datetime.UTC)
+    make_capture(data.full_article, captured_at=captured_at - datetime.timedelta(days=60), url=ORIGINAL)
+    data.capture = make_capture(
+        data.full_article,
+        captured_at=captured_at,
+        url=ORIGINAL,
+        title="Synthetic article 1, as captured",
+        text="\n".join(f"Synthetic captured paragraph {n}, written for the browser tests." for n in range(1, 6)),
+    )
+    LinkState.objects.create(
+        article=data.full_article,
+        outcome=LinkOutcome.GONE,
+        checked_at=captured_at + datetime.timedelta(days=30),
+        last_fine_at=captured_at + datetime.timedelta(days=10),
+    )
 
     for number in range(len(grid) + 2, len(grid) + 2 + extra_articles):
         article = _synthetic_article(
@@ -109,6 +130,8 @@ PUBLIC_PAGES: dict[str, Callable[[ArchiveData], str]] = {
     "archive-invalid-filter": lambda data: "/coverage/?date_from=November",
     "article-seed": lambda data: data.seed.get_absolute_url(),
     "article-full": lambda data: data.full_article.get_absolute_url(),
+    "capture": lambda data: f"{data.full_article.get_absolute_url()}captures/{data.capture.pk}/",
+    "capture-es": lambda data: f"/es{data.full_article.get_absolute_url()}captures/{data.capture.pk}/",
     "subjects-index": lambda data: "/subjects/",
     "organizations-index": lambda data: "/organizations/",
     "subject-term": lambda data: "/subjects/organizing/",

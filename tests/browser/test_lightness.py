@@ -1,4 +1,4 @@
-"""Light pages: the home page, a full page of archive results and the seed article each
+"""Light pages: the home page, a full page of archive results, the seed article and a capture's page each
 weigh under 50 KB of HTML and CSS, uncompressed, as the browser downloads them.
 
 (Working without JavaScript is shown by journeys 1 and 2, run again with it off.)
@@ -6,7 +6,7 @@ weigh under 50 KB of HTML and CSS, uncompressed, as the browser downloads them.
 
 import pytest
 
-from tests.browser.archive_data import SEED_SLUG, build_archive
+from tests.browser.archive_data import PUBLIC_PAGES, SEED_SLUG, build_archive
 
 pytestmark = pytest.mark.browser
 
@@ -17,12 +17,13 @@ PAGES = {"home": "/", "archive-with-20-results": "/coverage/", "article-seed": f
 def test_pages_weigh_under_50_kb_with_their_css(browsing, transactional_db, record_property):
     # More than a page of coverage, with as many sources, subjects and organizations
     # as articles, so every list on the archive page is long.
-    build_archive(extra_articles=30)
+    data = build_archive(extra_articles=30)
+    pages = {**PAGES, "capture": PUBLIC_PAGES["capture"](data)}
     page = browsing.new_page()
     responses = []
     page.on("response", lambda response: responses.append(response))
     weights = {}
-    for name, address in PAGES.items():
+    for name, address in pages.items():
         responses.clear()
         page.goto(address)
         if name == "archive-with-20-results":
