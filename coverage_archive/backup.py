@@ -2,17 +2,27 @@
 
 The file is JSON Lines, UTF-8, one JSON object per line:
 
-- line 1, the header: ``{"format": "know-your-rights-archive", "version": 1,
+- line 1, the header: ``{"format": "know-your-rights-archive", "version": 2,
   "models": {"<app>.<model>": [field, …], …}}``, naming each record type and its fields;
 - then one line per record, ``{"model": "<app>.<model>", "fields": {…}}``, model by model
   in the header's order, each model's records in primary-key order.
 
 It holds the taxonomies, articles, their subject and organization links, the
-former slugs that redirect, the whole change history, and the accounts the
-history names (without passwords) with their groups and permissions. Dates and
-times are ISO 8601, times in UTC with microseconds. Columns derived from others
+former slugs that redirect, the preservation room (every capture, a proposal
+no draft was made of yet included, the link checks and link states), the whole
+change history, and the accounts the history names (without passwords) with
+their groups and permissions. Dates and times are ISO 8601, times in UTC with
+microseconds; JSON values with their keys sorted. Columns derived from others
 are left out and rebuilt on restore: the normalised original URL (by
 normalize_url) and the search columns (by the database's triggers).
+
+Each capture's WARC file travels in its capture's line, base64, as its last
+field (``warc_base64``), so a backup is one file to copy. It is streamed from
+storage a piece at a time and checked against the capture's ``warc_sha256`` as
+it goes, so memory stays flat however many and large the files; a file missing
+from storage or differing from its digest stops the export (a BackupError),
+except the file of a capture deleted after the snapshot was taken, which went
+with its row: that capture is left out (nothing refers to a capture).
 
 The export is deterministic — the same archive gives the same bytes, on SQLite
 or PostgreSQL, and the file holds no time of export (the file's own date says
@@ -25,7 +35,11 @@ history of its own (bulk inserts send no signals), and resets PostgreSQL's
 sequences so new rows get fresh ids. It is all or nothing: a file it cannot
 restore whole (damaged, cut short, or naming records it does not hold) is
 refused with a BackupError saying which line and what is wrong, and nothing is
-written.
+written. Each WARC file is checked against its record's digest before it goes
+into storage, under its own name; storage already holding a different file of
+that name is refused (the same file is left as it is), and the files a failed
+restore wrote are removed again. Version 1 files (before the preservation room)
+still restore; a newer version is refused.
 """
 
 import base64
