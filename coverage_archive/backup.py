@@ -594,6 +594,14 @@ class _Restore:
                 f"Line {number:,}: capture {capture}'s WARC file, {name}, differs from its SHA-256 ({expected}): "
                 "the file in the backup was altered or damaged."
             )
+        try:
+            self._store(number, capture, name, content, expected)
+        except OSError as error:
+            raise BackupError(
+                f"Line {number:,}: capture {capture}'s WARC file cannot be stored at {name}: {error.strerror or error}."
+            ) from None
+
+    def _store(self, number, capture, name, content, expected):
         if self.storage.exists(name):
             digest = hashlib.sha256()
             with self.storage.open(name, "rb") as present:

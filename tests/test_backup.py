@@ -464,6 +464,21 @@ def test_a_restore_overwrites_no_file_already_in_storage_and_keeps_the_very_same
     assert {name: (media / name).read_bytes() for name in stored_files(media)} == files
 
 
+def test_storage_that_cannot_take_a_file_is_a_plain_refusal(capture_backup, media, tmp_path):
+    lines, _files = capture_backup
+    media.mkdir()
+    (media / "captures").write_text("A file where the captures' folder goes.")
+
+    with pytest.raises(
+        CommandError,
+        match=rf"{refusal(lines, 0, '')} cannot be stored at {re.escape(capture_record(lines, 0)['warc'])}: ",
+    ):
+        call_command("import_archive", str(written(lines, tmp_path)), verbosity=0)
+
+    assert archive_is_empty()
+    assert list(stored_files(media)) == ["captures"]
+
+
 def test_a_dry_run_checks_the_files_and_stores_none(capture_backup, media, tmp_path):
     lines, _files = capture_backup
 
