@@ -48,7 +48,7 @@ import datetime
 import hashlib
 import json
 import uuid
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -185,34 +185,36 @@ def _capture_lines(own_snapshot: bool):
     label = _label(Capture)
     names = [field.attname for field in _fields(Capture)]
     rows = Capture._base_manager.order_by("pk").values_list(*names).iterator(chunk_size=BATCH_SIZE)
-    for values in rows:
-        fields = {name: _value(value) for name, value in zip(names, values, strict=True)}
-        try:
-            stream = storage.open(fields["warc"], "rb")
-        except FileNotFoundError:
-            if not _still_there(fields["id"], own_snapshot):
-                continue
-            raise BackupError(
-                f"Capture {fields['id']}'s WARC file, {fields['warc']}, is missing from storage. "
-                "Put the file back, or delete the capture, then back up again."
-            ) from None
-        except OSError as error:
-            raise BackupError(
-                f"Capture {fields['id']}'s WARC file, {fields['warc']}, cannot be read from storage: "
-                f"{error.strerror or error}."
-            ) from None
-        digest = hashlib.sha256()
-        with stream:
-            yield _line(label, {**fields, WARC_DATA: ""}).removesuffix('""}}\n') + '"'
-            while chunk := stream.read(WARC_CHUNK):
-                digest.update(chunk)
-                yield base64.b64encode(chunk).decode("ascii")
-        if digest.hexdigest() != fields["warc_sha256"]:
-            raise BackupError(
-                f"Capture {fields['id']}'s WARC file, {fields['warc']}, differs from its SHA-256 "
-                f"({fields['warc_sha256']}): the file in storage was altered or damaged."
-            )
-        yield '"}}\n'
+    # Closed on the way out, also when a file stops the backup: its cursor closes while the connection is open.
+    with closing(rows):
+        for values in rows:
+            fields = {name: _value(value) for name, value in zip(names, values, strict=True)}
+            try:
+                stream = storage.open(fields["warc"], "rb")
+            except FileNotFoundError:
+                if not _still_there(fields["id"], own_snapshot):
+                    continue
+                raise BackupError(
+                    f"Capture {fields['id']}'s WARC file, {fields['warc']}, is missing from storage. "
+                    "Put the file back, or delete the capture, then back up again."
+                ) from None
+            except OSError as error:
+                raise BackupError(
+                    f"Capture {fields['id']}'s WARC file, {fields['warc']}, cannot be read from storage: "
+                    f"{error.strerror or error}."
+                ) from None
+            digest = hashlib.sha256()
+            with stream:
+                yield _line(label, {**fields, WARC_DATA: ""}).removesuffix('""}}\n') + '"'
+                while chunk := stream.read(WARC_CHUNK):
+                    digest.update(chunk)
+                    yield base64.b64encode(chunk).decode("ascii")
+            if digest.hexdigest() != fields["warc_sha256"]:
+                raise BackupError(
+                    f"Capture {fields['id']}'s WARC file, {fields['warc']}, differs from its SHA-256 "
+                    f"({fields['warc_sha256']}): the file in storage was altered or damaged."
+                )
+            yield '"}}\n'
 
 
 def export_lines(own_snapshot: bool = False):
@@ -289,8 +291,8 @@ def one_snapshot():
 def export_archive(stream) -> int:
     """Write the backup to a text stream, read in one snapshot; returns the number of records."""
     count = -1  # the header is not a record
-    with one_snapshot() as own_snapshot:
-        for piece in export_lines(own_snapshot):
+    with one_snapshot() as own_snapshot, closing(export_lines(own_snapshot)) as pieces:
+        for piece in pieces:
             stream.write(piece)
             count += piece.endswith("\n")
     return count

@@ -852,3 +852,41 @@ def test_the_command_refuses_an_inconsistent_backup_in_words_alone_and_writes_no
         )
         # Nothing was kept: a restore, which needs an empty archive, still goes through.
         assert "Checked (dry run, nothing written)" in database.manage("import_archive", "--dry-run", str(whole))
+
+
+def test_the_command_refuses_a_backup_missing_a_file_in_words_alone_and_writes_none(fresh_database, tmp_path):
+    with fresh_database.copy(tmp_path, "lost") as database:
+        code = (
+            "import django; django.setup()\n"
+            "from tests.factories import ArticleFactory, synthetic_capture\n"
+            "capture = synthetic_capture(ArticleFactory())\n"
+            "capture.warc.storage.delete(capture.warc.name)\n"
+            "print(capture.pk, capture.warc.name)\n"
+        )
+        made = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env=environment_of(database.url, database.media),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        capture, name = made.stdout.split()
+        out = tmp_path / "backup.jsonl"
+        result = subprocess.run(
+            [sys.executable, "manage.py", "export_archive", str(out)],
+            cwd=settings.BASE_DIR,
+            env=environment_of(database.url, database.media),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"CommandError: Capture {capture}'s WARC file, {name}, is missing from storage. Put the file back, "
+            "or delete the capture, then back up again. No backup was written.\n"
+        )
+        assert list(tmp_path.glob("backup.jsonl*")) == []
