@@ -2,17 +2,27 @@
 
 The file is JSON Lines, UTF-8, one JSON object per line:
 
-- line 1, the header: ``{"format": "know-your-rights-archive", "version": 1,
+- line 1, the header: ``{"format": "know-your-rights-archive", "version": 2,
   "models": {"<app>.<model>": [field, …], …}}``, naming each record type and its fields;
 - then one line per record, ``{"model": "<app>.<model>", "fields": {…}}``, model by model
   in the header's order, each model's records in primary-key order.
 
 It holds the taxonomies, articles, their subject and organization links, the
-former slugs that redirect, the whole change history, and the accounts the
-history names (without passwords) with their groups and permissions. Dates and
-times are ISO 8601, times in UTC with microseconds. Columns derived from others
+former slugs that redirect, the preservation room (every capture, a proposal
+no draft was made of yet included, the link checks and link states), the whole
+change history, and the accounts the history names (without passwords) with
+their groups and permissions. Dates and times are ISO 8601, times in UTC with
+microseconds; JSON values with their keys sorted. Columns derived from others
 are left out and rebuilt on restore: the normalised original URL (by
 normalize_url) and the search columns (by the database's triggers).
+
+Each capture's WARC file travels in its capture's line, base64, as its last
+field (``warc_base64``), so a backup is one file to copy. It is streamed from
+storage a piece at a time and checked against the capture's ``warc_sha256`` as
+it goes, so memory stays flat however many and large the files; a file missing
+from storage or differing from its digest stops the export (a BackupError),
+except the file of a capture deleted after the snapshot was taken, which went
+with its row: that capture is left out (nothing refers to a capture).
 
 The export is deterministic — the same archive gives the same bytes, on SQLite
 or PostgreSQL, and the file holds no time of export (the file's own date says
@@ -25,20 +35,29 @@ history of its own (bulk inserts send no signals), and resets PostgreSQL's
 sequences so new rows get fresh ids. It is all or nothing: a file it cannot
 restore whole (damaged, cut short, or naming records it does not hold) is
 refused with a BackupError saying which line and what is wrong, and nothing is
-written.
+written. Each WARC file is checked against its record's digest before it goes
+into storage, under its own name; storage already holding a different file of
+that name is refused (the same file is left as it is), and the files a failed
+restore wrote are removed again. Version 1 files (before the preservation room)
+still restore; a newer version is refused.
 """
 
+import base64
+import binascii
 import datetime
+import hashlib
 import json
 import uuid
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.utils import validate_file_name
 from django.core.management.color import no_style
-from django.db import DatabaseError, IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, models, transaction
 from django.utils.dateparse import parse_datetime
 
 from coverage_archive.models import (
@@ -51,11 +70,18 @@ from coverage_archive.models import (
     Source,
     Subject,
 )
+from coverage_archive.preservation.models import Capture, LinkCheck, LinkState
 from coverage_archive.urlnorm import normalize_url
 
 FORMAT = "know-your-rights-archive"
-VERSION = 1
+# 2 added the preservation room: captures with their WARC files, link checks, link states.
+VERSION = 2
+OLDEST_VERSION = 1
 BATCH_SIZE = 1000
+# A capture record's WARC file, base64, the record's last field.
+WARC_DATA = "warc_base64"
+# Read and encoded this much of a WARC file at a time (a multiple of 3: base64 pieces join up).
+WARC_CHUNK = 3 * 64 * 1024
 # Derived columns, rebuilt on restore rather than stored.
 DERIVED_FIELDS = {Article: {"search_text", "original_url_normalized"}}
 USER_FIELDS = (
@@ -75,10 +101,12 @@ class BackupError(Exception):
     """The file cannot be restored here; nothing was written."""
 
 
-def archive_models() -> list:
+def archive_models(version: int = VERSION) -> list:
     """The models whose rows the backup holds, in an order that restores without dangling keys."""
     terms = [Source, Subject, ItemType, Organization]
     content = [*terms, Article, ArticleSubject, ArticleOrganization, FormerSlug]
+    if version >= 2:
+        content += [Capture, LinkCheck, LinkState]
     history = [model.history.model for model in (*terms, Article)]
     link_history = [getattr(Article.history.model, name).model for name in ("subjects", "organizations")]
     return content + history + link_history
@@ -93,14 +121,16 @@ def _fields(model) -> list:
     return [field for field in model._meta.concrete_fields if field.name not in excluded]
 
 
-def describe() -> dict:
+def describe(version: int = VERSION) -> dict:
     """Each record type and its fields, as the header states them."""
     description = {
         "auth.group": ["name", "permissions"],
         _label(get_user_model()): [*USER_FIELDS, "groups", "user_permissions"],
     }
-    for model in archive_models():
+    for model in archive_models(version):
         description[_label(model)] = [field.attname for field in _fields(model)]
+    if version >= 2:
+        description[_label(Capture)].append(WARC_DATA)
     return description
 
 
@@ -114,6 +144,11 @@ def _value(value):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, dict):
+        # JSON objects in key order: PostgreSQL's jsonb keeps its own order, SQLite the one written.
+        return {key: _value(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_value(item) for item in value]
     return value
 
 
@@ -125,8 +160,65 @@ def _permission_names(permissions) -> list:
     return sorted(f"{app_label}.{codename}" for app_label, codename in permissions)
 
 
-def export_lines():
-    """The backup file, line by line."""
+def _still_there(capture_id: int, own_snapshot: bool) -> bool:
+    """Whether the capture's row is still in the database now, outside the export's snapshot."""
+    if not own_snapshot:
+        return Capture._base_manager.filter(pk=capture_id).exists()
+    # The snapshot still shows the row: ask on a connection of its own, which sees what is committed.
+    other = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {other.ops.quote_name(Capture._meta.db_table)} WHERE id = %s", [capture_id])
+            return cursor.fetchone() is not None
+    finally:
+        other.close()
+
+
+def _capture_lines(own_snapshot: bool):
+    """Each capture's record with its WARC file, read from storage a piece at a time.
+
+    The file is checked against the record's digest as it streams; a file missing from
+    storage, or differing from its digest, stops the backup (a BackupError), except for a
+    capture deleted after the snapshot was taken, whose file went with it: it is left out.
+    """
+    storage = Capture._meta.get_field("warc").storage
+    label = _label(Capture)
+    names = [field.attname for field in _fields(Capture)]
+    rows = Capture._base_manager.order_by("pk").values_list(*names).iterator(chunk_size=BATCH_SIZE)
+    # Closed on the way out, also when a file stops the backup: its cursor closes while the connection is open.
+    with closing(rows):
+        for values in rows:
+            fields = {name: _value(value) for name, value in zip(names, values, strict=True)}
+            try:
+                stream = storage.open(fields["warc"], "rb")
+            except FileNotFoundError:
+                if not _still_there(fields["id"], own_snapshot):
+                    continue
+                raise BackupError(
+                    f"Capture {fields['id']}'s WARC file, {fields['warc']}, is missing from storage. "
+                    "Put the file back, or delete the capture, then back up again."
+                ) from None
+            except OSError as error:
+                raise BackupError(
+                    f"Capture {fields['id']}'s WARC file, {fields['warc']}, cannot be read from storage: "
+                    f"{error.strerror or error}."
+                ) from None
+            digest = hashlib.sha256()
+            with stream:
+                yield _line(label, {**fields, WARC_DATA: ""}).removesuffix('""}}\n') + '"'
+                while chunk := stream.read(WARC_CHUNK):
+                    digest.update(chunk)
+                    yield base64.b64encode(chunk).decode("ascii")
+            if digest.hexdigest() != fields["warc_sha256"]:
+                raise BackupError(
+                    f"Capture {fields['id']}'s WARC file, {fields['warc']}, differs from its SHA-256 "
+                    f"({fields['warc_sha256']}): the file in storage was altered or damaged."
+                )
+            yield '"}}\n'
+
+
+def export_lines(own_snapshot: bool = False):
+    """The backup file, line by line; a capture's line comes in pieces, the last ending it."""
     yield (
         json.dumps(
             {"format": FORMAT, "version": VERSION, "models": describe()}, ensure_ascii=False, separators=(",", ":")
@@ -157,6 +249,9 @@ def export_lines():
         yield _line(_label(User), fields)
 
     for model in archive_models():
+        if model is Capture:
+            yield from _capture_lines(own_snapshot)
+            continue
         names = [field.attname for field in _fields(model)]
         rows = model._base_manager.order_by("pk").values_list(*names).iterator(chunk_size=BATCH_SIZE)
         for values in rows:
@@ -180,25 +275,26 @@ def one_snapshot():
       mode its shared lock holds a writer's commit until the reads end (the writer waits up
       to its busy timeout, 5 s by default; README advises WAL for a large archive).
 
-    Inside a transaction already open (a test's), the reads belong to that one.
+    Inside a transaction already open (a test's), the reads belong to that one. Yields whether
+    the snapshot is its own (other connections then see what is committed after it).
     """
     if connection.in_atomic_block:
-        yield
+        yield False
         return
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        yield
+        yield True
 
 
 def export_archive(stream) -> int:
     """Write the backup to a text stream, read in one snapshot; returns the number of records."""
     count = -1  # the header is not a record
-    with one_snapshot():
-        for line in export_lines():
-            stream.write(line)
-            count += 1
+    with one_snapshot() as own_snapshot, closing(export_lines(own_snapshot)) as pieces:
+        for piece in pieces:
+            stream.write(piece)
+            count += piece.endswith("\n")
     return count
 
 
@@ -285,26 +381,39 @@ def _permissions(names: list, number: int) -> list:
     return [found[name] for name in sorted(wanted)]
 
 
-def _read(lines):
-    """Check the header, then yield (line number, record type, fields) for each record.
-
-    Each line must be a whole record of a type the header names, with exactly its fields, in
-    the header's order of types; a line without its newline is where a copy was cut short.
-    """
+def _header(lines) -> tuple[int, dict]:
+    """Check the backup's first line; its version, and the record types and fields it names."""
     try:
         header = json.loads(next(lines))
     except (StopIteration, ValueError):
         raise BackupError("This is not an archive backup: its first line is not the backup's header.") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BackupError("This is not an archive backup made by manage.py export_archive.")
-    if header.get("version") != VERSION:
-        raise BackupError(f"This backup has version {header.get('version')}; this archive restores version {VERSION}.")
-    description = describe()
+    version = header.get("version")
+    if type(version) is not int or not OLDEST_VERSION <= version <= VERSION:
+        newer = (
+            " (made by a newer version of the archive: restore it with that one)"
+            if type(version) is int and version > VERSION
+            else ""
+        )
+        raise BackupError(
+            f"This backup has version {version}{newer}; this archive restores versions {OLDEST_VERSION} to {VERSION}."
+        )
+    description = describe(version)
     if header.get("models") != description:
         raise BackupError(
             "This backup was made by a version of the archive whose data differs from this one's "
             "(the record types or their fields are not the same). Restore it with the version that made it."
         )
+    return version, description
+
+
+def _read(lines, description):
+    """Yield (line number, record type, fields) for each record after the header.
+
+    Each line must be a whole record of a type the header names, with exactly its fields, in
+    the header's order of types; a line without its newline is where a copy was cut short.
+    """
     order = {label: position for position, label in enumerate(description)}
     labels = list(description)
     current = 0
@@ -349,7 +458,12 @@ def _read(lines):
 class _Restore:
     """One restore's state: what the file has held so far, and the records waiting to be written."""
 
-    def __init__(self, restorable):
+    def __init__(self, restorable, *, dry_run=False):
+        self.dry_run = dry_run
+        self.storage = Capture._meta.get_field("warc").storage
+        # The WARC files this restore put in storage: removed again if it fails.
+        self.written = []
+        self.file_names = set()
         self.by_label = {_label(model): model for model in restorable}
         self.user_model = get_user_model()
         # The keys of every record read so far, by type, so that a reference is checked before it
@@ -437,6 +551,8 @@ class _Restore:
                     "snapshot, so one taken while editors work is whole)."
                 )
         self._remember(number, model, values[model._meta.pk.attname])
+        if model is Capture:
+            self.warc(number, values, fields)
         instance = model(**values)
         if model is Article:
             instance.original_url_normalized = normalize_url(instance.original_url)
@@ -445,6 +561,73 @@ class _Restore:
         self.pending.append(instance)
         if len(self.pending) >= BATCH_SIZE:
             self.flush()
+
+    def warc(self, number, values, fields):
+        """The capture's WARC file from the record, checked against its digest, then put in storage.
+
+        A file that storage already holds under the same name is left as it is when it is the
+        same file, and refused when it differs: a restore overwrites nothing.
+        """
+        capture, name, expected = values["id"], values["warc"], values["warc_sha256"]
+        data = fields.get(WARC_DATA)
+        if not data or not isinstance(data, str):
+            raise BackupError(
+                f"Line {number:,}: capture {capture}'s WARC file, {name}, is missing from the backup "
+                f"(its {WARC_DATA} is {data!r})."
+            )
+        try:
+            validate_file_name(name, allow_relative_path=True)
+        except (SuspiciousFileOperation, TypeError):
+            name = None
+        if not name or name in self.file_names:
+            raise BackupError(
+                f"Line {number:,} of the backup is damaged: capture {capture}'s WARC file name "
+                f"{values['warc']!r} is not a file name of its own in storage."
+            )
+        self.file_names.add(name)
+        try:
+            content = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise BackupError(
+                f"Line {number:,} of the backup is damaged: capture {capture}'s WARC file, {name}, is not base64."
+            ) from None
+        if hashlib.sha256(content).hexdigest() != expected:
+            raise BackupError(
+                f"Line {number:,}: capture {capture}'s WARC file, {name}, differs from its SHA-256 ({expected}): "
+                "the file in the backup was altered or damaged."
+            )
+        try:
+            self._store(number, capture, name, content, expected)
+        except OSError as error:
+            raise BackupError(
+                f"Line {number:,}: capture {capture}'s WARC file cannot be stored at {name}: {error.strerror or error}."
+            ) from None
+
+    def _store(self, number, capture, name, content, expected):
+        if self.storage.exists(name):
+            digest = hashlib.sha256()
+            with self.storage.open(name, "rb") as present:
+                while chunk := present.read(WARC_CHUNK):
+                    digest.update(chunk)
+            if digest.hexdigest() == expected:
+                return  # the very file, already there (e.g. the database was lost, the files were not)
+            raise BackupError(
+                f"Line {number:,}: storage already holds a different file at {name}, where capture {capture}'s "
+                "WARC file goes. A restore overwrites nothing: restore into empty storage, or move that file away."
+            )
+        if self.dry_run:
+            return
+        saved = self.storage.save(name, ContentFile(content))
+        self.written.append(saved)
+        if saved != name:  # another file took the name meanwhile: storage renamed this one
+            raise BackupError(
+                f"Line {number:,}: storage already holds a file at {name}, where capture {capture}'s WARC file goes."
+            )
+
+    def remove_written(self):
+        for name in self.written:
+            self.storage.delete(name)
+        self.written.clear()
 
     def flush(self):
         if not self.pending:
@@ -466,12 +649,20 @@ class _Restore:
 def import_archive(lines, *, dry_run: bool = False) -> dict:
     """Restore a backup into an empty archive, all or nothing; returns record counts by type.
 
-    Every reason the file cannot be restored is a BackupError, and nothing is written.
+    Every reason the file cannot be restored is a BackupError, and nothing is written: neither
+    in the database nor in storage (WARC files written before the restore failed are removed).
     """
-    lines = iter(lines)
-    restorable = archive_models()
+    restore = _Restore(archive_models(), dry_run=dry_run)
+    try:
+        return _import(iter(lines), restore, dry_run)
+    except BaseException:
+        restore.remove_written()
+        raise
+
+
+def _import(lines, restore, dry_run):
+    restorable = list(restore.by_label.values())
     User = get_user_model()
-    restore = _Restore(restorable)
     counts = restore.counts
     try:
         with transaction.atomic():
@@ -483,8 +674,9 @@ def import_archive(lines, *, dry_run: bool = False) -> dict:
                     + ". Restore into a new database: create it, run manage.py migrate, then import_archive."
                 )
             user_links = []
+            _version, description = _header(lines)
             with _timestamps_as_given(restorable):
-                for number, label, fields in _read(lines):
+                for number, label, fields in _read(lines, description):
                     counts[label] = counts.get(label, 0) + 1
                     if label == "auth.group":
                         restore.group(number, fields)

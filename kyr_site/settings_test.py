@@ -25,6 +25,9 @@ WHITENOISE_USE_FINDERS = True
 # No limit on exports at once: the test client never closes a streamed response it does not read to
 # the end, which would hold a slot; tests/test_resilience.py sets a limit where it tests one.
 EXPORT_CONCURRENCY = 0
-# Captures go to a throwaway folder, never the project's media/, removed when the tests end.
-MEDIA_ROOT = tempfile.mkdtemp(prefix="kyr-test-media-")
-atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)
+# Captures go to a throwaway folder, never the project's media/, removed when the tests end; or,
+# for a test's `manage.py` in a process of its own, to the folder that test names (and removes).
+MEDIA_ROOT = os.environ.get("KYR_TEST_MEDIA_ROOT", "")
+if not MEDIA_ROOT:
+    MEDIA_ROOT = tempfile.mkdtemp(prefix="kyr-test-media-")
+    atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)

@@ -404,14 +404,17 @@ def test_capturing_again_reports_a_refusal(site, media_type):
     assert article.captures.count() == 0
 
 
-def test_stale_proposals_are_removed_with_their_files(site, loopback_allowed, media_type):
+def test_stale_proposals_are_removed_with_their_files(
+    site, loopback_allowed, media_type, django_capture_on_commit_callbacks
+):
     proposed = adding.propose(site.url(ENGLISH))
     name = proposed.capture.warc.name
     storage = proposed.capture.warc.storage
     Capture.objects.filter(pk=proposed.capture.pk).update(
         captured_at=proposed.capture.captured_at - adding.PROPOSAL_LIFETIME * 2
     )
-    assert adding.discard_stale_proposals() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert adding.discard_stale_proposals() == 1
     assert not storage.exists(name) and Capture.objects.count() == 0
 
 

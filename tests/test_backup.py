@@ -1,13 +1,18 @@
 """Backup and restore: export_archive → a new database → import_archive → export_archive is byte-identical."""
 
+import base64
+import datetime
+import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,8 +24,10 @@ from django.db import connection, transaction
 from coverage_archive import backup
 from coverage_archive.backup import FORMAT, VERSION, BackupError, archive_models, export_archive, import_archive
 from coverage_archive.models import Article, FormerSlug
+from coverage_archive.preservation.checking import Result, store
+from coverage_archive.preservation.models import Capture, LinkCheck, LinkOutcome, LinkState
 from tests.csv_files import csv_bytes, synthetic_row
-from tests.factories import UserFactory
+from tests.factories import ArticleFactory, UserFactory, synthetic_capture
 
 
 @pytest.fixture
@@ -44,13 +51,61 @@ def rich_archive(seed, tmp_path, client):
     return editor
 
 
+@pytest.fixture
+def media(settings, tmp_path):
+    """A storage folder of the test's own, empty."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def stored_files(media) -> dict:
+    """Each file in a storage folder, by its name in storage, with its SHA-256."""
+    media = Path(media)
+    return {
+        path.relative_to(media).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(media.rglob("*"))
+        if path.is_file()
+    }
+
+
+def add_preservation(first, second, user=None):
+    """Captures (real WARC files, one a proposal no draft was made of yet), link checks and link states."""
+    synthetic_capture(first, number=1, user=user)
+    synthetic_capture(second, number=2)
+    synthetic_capture(None, number=3, user=user)
+    checked = datetime.datetime(2025, 4, 1, 8, 0, 0, 250000, tzinfo=datetime.UTC)
+    old, new = "https://example.org/synthetic-ledger/old", "https://example.org/synthetic-ledger/new"
+    store(Result(first.pk, old, checked, LinkOutcome.FAILING, method="GET", detail="Synthetic time-out"))
+    store(
+        Result(
+            first.pk,
+            old,
+            checked + datetime.timedelta(days=7),
+            LinkOutcome.MOVED,
+            status_code=200,
+            final_url=new,
+            redirects=[[301, old, new]],
+            proposed_url=new,
+        )
+    )
+    store(Result(second.pk, new, checked, LinkOutcome.FINE, status_code=200))
+
+
+@pytest.fixture
+def preserved_archive(rich_archive, media):
+    """The rich archive with captures, link checks and link states."""
+    first, second = Article.objects.order_by("pk")[:2]
+    add_preservation(first, second, user=rich_archive)
+    return rich_archive
+
+
 def export_text() -> str:
     stream = io.StringIO()
     export_archive(stream)
     return stream.getvalue()
 
 
-def test_the_export_is_deterministic_and_holds_no_export_time(rich_archive):
+def test_the_export_is_deterministic_and_holds_no_export_time(preserved_archive):
     first, second = export_text(), export_text()
 
     assert first == second
@@ -87,6 +142,12 @@ def test_restoring_into_a_database_that_is_not_empty_is_refused(rich_archive):
         ("title,source\n", "its first line is not the backup's header"),
         ('{"format": "something-else"}\n', "This is not an archive backup"),
         (json.dumps({"format": FORMAT, "version": 99}) + "\n", "This backup has version 99"),
+        (
+            json.dumps({"format": FORMAT, "version": VERSION + 1}) + "\n",
+            rf"This backup has version {VERSION + 1} \(made by a newer version of the archive: restore it with that "
+            rf"one\); this archive restores versions 1 to {VERSION}\.",
+        ),
+        (json.dumps({"format": FORMAT, "version": "2"}) + "\n", "This backup has version 2; this archive restores"),
         (json.dumps({"format": FORMAT, "version": VERSION, "models": {}}) + "\n", "whose data differs"),
     ],
 )
@@ -227,11 +288,277 @@ def test_a_reference_no_check_foresaw_is_still_refused_before_anything_is_kept(s
     assert archive_is_empty()
 
 
+# --- Captures and their WARC files -----------------------------------------------------------------
+
+
+@pytest.fixture
+def capture_backup(db, media):
+    """A backup of the seed with captures, link checks and link states, as lines, with the captures'
+    files by name; the database and the storage folder are left empty again."""
+    with transaction.atomic():
+        call_command("load_seed_archive", verbosity=0)
+        article = Article.objects.get()
+        add_preservation(article, ArticleFactory(title="Synthetic Source 3 piece", slug="synthetic-source-3-piece"))
+        lines = export_text().splitlines(keepends=True)
+        files = {name: (media / name).read_bytes() for name in stored_files(media)}
+        transaction.set_rollback(True)
+    shutil.rmtree(media)
+    assert len(files) == 3
+    return lines, files
+
+
+def capture_record(lines, number=0):
+    return json.loads(lines[line_of(lines, "preservation.capture", number)])["fields"]
+
+
+def written(lines, tmp_path, name="backup.jsonl"):
+    path = tmp_path / name
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def test_the_backup_holds_every_capture_with_its_file_and_the_link_history(capture_backup):
+    lines, files = capture_backup
+    records = [json.loads(line) for line in lines[1:]]
+    captures = [record["fields"] for record in records if record["model"] == "preservation.capture"]
+    checks = [record["fields"] for record in records if record["model"] == "preservation.linkcheck"]
+    states = [record["fields"] for record in records if record["model"] == "preservation.linkstate"]
+
+    # The proposal no draft was made of yet is kept too.
+    assert [capture["article_id"] is None for capture in captures] == [False, False, True]
+    for capture in captures:
+        data = base64.b64decode(capture[backup.WARC_DATA], validate=True)
+        assert data == files[capture["warc"]]
+        assert hashlib.sha256(data).hexdigest() == capture["warc_sha256"]
+    assert [check["outcome"] for check in checks] == ["failing", "moved", "fine"]
+    assert checks[1]["redirects"] == [[301, "https://example.org/synthetic-ledger/old", checks[1]["final_url"]]]
+    assert sorted((state["outcome"], state["proposed_url"]) for state in states) == [
+        ("fine", ""),
+        ("moved", "https://example.org/synthetic-ledger/new"),
+    ]
+
+
+def test_captures_restore_with_byte_identical_files_and_digests(capture_backup, media, tmp_path):
+    lines, files = capture_backup
+
+    call_command("import_archive", str(written(lines, tmp_path)), verbosity=0)
+
+    assert {name: (media / name).read_bytes() for name in stored_files(media)} == files
+    for capture in Capture.objects.all():
+        with capture.warc.open("rb") as stored:
+            assert hashlib.sha256(stored.read()).hexdigest() == capture.warc_sha256
+    assert LinkCheck.objects.count() == 3
+    assert LinkState.objects.get(outcome=LinkOutcome.MOVED).proposed_url == "https://example.org/synthetic-ledger/new"
+    assert export_text() == "".join(lines)
+
+
+def altered(lines, number, change):
+    """The lines with the number-th capture's embedded file changed by change(bytes)."""
+    index = line_of(lines, "preservation.capture", number)
+    record = json.loads(lines[index])
+    data = base64.b64decode(record["fields"][backup.WARC_DATA])
+    record["fields"][backup.WARC_DATA] = base64.b64encode(change(data)).decode()
+    return [*lines[:index], json.dumps(record) + "\n", *lines[index + 1 :]]
+
+
+def capture_line(lines, number):
+    return line_of(lines, "preservation.capture", number) + 1
+
+
+def refusal(lines, number, what, damaged=False):
+    """The start of the message refusing the number-th capture's line."""
+    record = capture_record(lines, number)
+    where = f"Line {capture_line(lines, number)}" + (" of the backup is damaged" if damaged else "")
+    return rf"{where}: capture {record['id']}'s WARC file{what}"
+
+
+BROKEN_CAPTURES = {
+    # The first capture's file is written to storage before the second's is found wrong: it goes again.
+    "a WARC file altered in the backup": (
+        lambda lines: altered(lines, 1, lambda data: data[:100] + bytes([data[100] ^ 1]) + data[101:]),
+        lambda lines: (
+            refusal(lines, 1, f", {re.escape(capture_record(lines, 1)['warc'])}, differs from its SHA-256 ")
+            + rf"\({capture_record(lines, 1)['warc_sha256']}\): the file in the backup was altered or damaged\."
+        ),
+    ),
+    "a WARC file cut short in the backup": (
+        lambda lines: altered(lines, 2, lambda data: data[:-10]),
+        lambda lines: refusal(lines, 2, ", .*, differs from its SHA-256"),
+    ),
+    "a WARC file missing from the backup": (
+        lambda lines: changed_capture(lines, 1, **{backup.WARC_DATA: ""}),
+        lambda lines: refusal(lines, 1, f", {re.escape(capture_record(lines, 1)['warc'])}, is missing from the backup"),
+    ),
+    "a WARC file that is not base64": (
+        lambda lines: changed_capture(lines, 1, **{backup.WARC_DATA: "not base64!"}),
+        lambda lines: refusal(lines, 1, r", .*, is not base64\.", damaged=True),
+    ),
+    "a WARC file named outside storage": (
+        lambda lines: changed_capture(lines, 1, warc="../../outside.warc.gz"),
+        lambda lines: refusal(
+            lines, 1, r" name '../../outside.warc.gz' is not a file name of its own in storage\.", damaged=True
+        ),
+    ),
+    "two captures naming one file": (
+        lambda lines: changed_capture(lines, 1, warc=capture_record(lines, 0)["warc"]),
+        lambda lines: refusal(lines, 1, " name", damaged=True),
+    ),
+    "a damaged record after the files": (
+        lambda lines: changed(lines, "preservation.linkcheck", checked_at="last week"),
+        lambda lines: (
+            rf"Line {line_of(lines, 'preservation.linkcheck') + 1} of the backup is damaged: "
+            r"the preservation.linkcheck record's checked_at is 'last week'"
+        ),
+    ),
+    "the database refusing a record after the files": (
+        lambda lines: changed(lines, "preservation.linkstate", failures_in_a_row=-1),
+        lambda lines: r"the database refused these link states: .*failures_in_a_row",
+    ),
+}
+
+
+def changed_capture(lines, number, **fields):
+    index = line_of(lines, "preservation.capture", number)
+    record = json.loads(lines[index])
+    record["fields"].update(fields)
+    return [*lines[:index], json.dumps(record) + "\n", *lines[index + 1 :]]
+
+
+@pytest.mark.parametrize("damage", BROKEN_CAPTURES)
+def test_a_capture_that_cannot_be_restored_is_refused_and_nothing_is_written_nor_stored(
+    capture_backup, media, tmp_path, damage
+):
+    lines, _files = capture_backup
+    break_it, message = BROKEN_CAPTURES[damage]
+
+    with pytest.raises(CommandError, match=message(lines)) as refused:
+        call_command("import_archive", str(written(break_it(lines), tmp_path)), verbosity=0)
+
+    assert str(refused.value).endswith(" Nothing was restored.")
+    assert archive_is_empty()
+    assert stored_files(media) == {}
+    assert not (tmp_path / "outside.warc.gz").exists()
+
+
+def test_a_restore_overwrites_no_file_already_in_storage_and_keeps_the_very_same_one(capture_backup, media, tmp_path):
+    lines, files = capture_backup
+    same, other = capture_record(lines, 0)["warc"], capture_record(lines, 1)["warc"]
+    for name, content in ((same, files[same]), (other, b"Another synthetic file")):
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_bytes(content)
+    before = stored_files(media)
+
+    with pytest.raises(
+        CommandError,
+        match=rf"Line {capture_line(lines, 1)}: storage already holds a different file at {re.escape(other)}, "
+        rf"where capture {capture_record(lines, 1)['id']}'s WARC file goes\. A restore overwrites nothing",
+    ):
+        call_command("import_archive", str(written(lines, tmp_path)), verbosity=0)
+
+    assert stored_files(media) == before
+    assert archive_is_empty()
+
+    # With the other file moved away, the restore goes through and keeps the identical file where it is.
+    (media / other).unlink()
+    call_command("import_archive", str(written(lines, tmp_path)), verbosity=0)
+    assert {name: (media / name).read_bytes() for name in stored_files(media)} == files
+
+
+def test_storage_that_cannot_take_a_file_is_a_plain_refusal(capture_backup, media, tmp_path):
+    lines, _files = capture_backup
+    media.mkdir()
+    (media / "captures").write_text("A file where the captures' folder goes.")
+
+    with pytest.raises(
+        CommandError,
+        match=rf"{refusal(lines, 0, '')} cannot be stored at {re.escape(capture_record(lines, 0)['warc'])}: ",
+    ):
+        call_command("import_archive", str(written(lines, tmp_path)), verbosity=0)
+
+    assert archive_is_empty()
+    assert list(stored_files(media)) == ["captures"]
+
+
+def test_a_dry_run_checks_the_files_and_stores_none(capture_backup, media, tmp_path):
+    lines, _files = capture_backup
+
+    call_command("import_archive", str(written(lines, tmp_path)), "--dry-run", verbosity=0)
+    assert stored_files(media) == {} and archive_is_empty()
+
+    with pytest.raises(CommandError, match="differs from its SHA-256"):
+        call_command(
+            "import_archive",
+            str(written(altered(lines, 0, lambda data: data[::-1]), tmp_path)),
+            "--dry-run",
+            verbosity=0,
+        )
+
+
+def test_a_version_1_backup_still_restores(seed_backup, tmp_path):
+    # Version 1, as it was written before captures and link checks: no record types of theirs.
+    header = json.loads(seed_backup[0])
+    header["version"] = 1
+    header["models"] = {
+        label: fields for label, fields in header["models"].items() if not label.startswith("preservation.")
+    }
+    assert len(header["models"]) == len(json.loads(seed_backup[0])["models"]) - 3
+    old = tmp_path / "version-1.jsonl"
+    old.write_text(json.dumps(header) + "\n" + "".join(seed_backup[1:]), encoding="utf-8")
+
+    call_command("import_archive", str(old), verbosity=0)
+
+    assert Article.objects.count() == 1
+    assert export_text().splitlines(keepends=True)[1:] == seed_backup[1:]
+
+
+def test_a_version_1_backup_holding_a_capture_is_refused(capture_backup, tmp_path):
+    lines, _files = capture_backup
+    header = json.loads(lines[0])
+    header["version"] = 1
+    header["models"] = {
+        label: fields for label, fields in header["models"].items() if not label.startswith("preservation.")
+    }
+    index = line_of(lines, "preservation.capture")
+
+    with pytest.raises(CommandError, match=rf"Line {index + 1} of the backup holds a record of an unknown type"):
+        call_command("import_archive", str(written([json.dumps(header) + "\n", *lines[1:]], tmp_path)), verbosity=0)
+    assert archive_is_empty()
+
+
+@pytest.mark.parametrize("damage", ["missing", "altered"])
+def test_an_export_stops_at_a_capture_file_missing_or_altered_in_storage(db, media, tmp_path, damage):
+    capture = synthetic_capture(ArticleFactory())
+    path = media / capture.warc.name
+    if damage == "missing":
+        path.unlink()
+        message = rf"Capture {capture.pk}'s WARC file, {re.escape(capture.warc.name)}, is missing from storage\."
+    else:
+        path.write_bytes(path.read_bytes() + b"\0")
+        message = (
+            rf"Capture {capture.pk}'s WARC file, {re.escape(capture.warc.name)}, differs from its SHA-256 "
+            rf"\({capture.warc_sha256}\): the file in storage was altered or damaged\. No backup was written\."
+        )
+    out = tmp_path / "backup.jsonl"
+
+    with pytest.raises(CommandError, match=message):
+        call_command("export_archive", str(out), verbosity=0)
+
+    assert list(tmp_path.glob("backup.jsonl*")) == []
+
+
 # --- The round trip through real commands and fresh databases -----------------------------------
 
 
-def manage(database_url, *args):
+def environment_of(database_url, media=None):
+    """A process's environment for the database, and for the storage folder, if given."""
     environment = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"}
+    if media is not None:
+        environment["KYR_TEST_MEDIA_ROOT"] = str(media)
+    return environment
+
+
+def manage(database_url, *args, media=None):
+    environment = environment_of(database_url, media)
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
@@ -246,10 +573,11 @@ def manage(database_url, *args):
 
 
 class FreshDatabase:
-    """A new, migrated database of either kind, dropped afterwards."""
+    """A new, migrated database of either kind, dropped afterwards, with a storage folder of its own."""
 
     def __init__(self, vendor, tmp_path, name):
         self.vendor = vendor
+        self.media = tmp_path / f"{name}-media"
         if vendor == "sqlite":
             self.url = f"sqlite:///{tmp_path / (name + '.sqlite3')}"
         else:
@@ -270,7 +598,7 @@ class FreshDatabase:
         if self.vendor == "postgresql":
             self._postgres(f'DROP DATABASE IF EXISTS "{self.name}"')
             self._postgres(f'CREATE DATABASE "{self.name}"')
-        manage(self.url, "migrate", "--noinput", "--verbosity", "0")
+        self.manage("migrate", "--noinput", "--verbosity", "0")
         return self
 
     @contextmanager
@@ -291,9 +619,12 @@ class FreshDatabase:
         if self.vendor == "postgresql":
             self._postgres(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
+    def manage(self, *args):
+        return manage(self.url, *args, media=self.media)
+
     def restore_and_export(self, backup, out):
-        manage(self.url, "import_archive", str(backup), "--verbosity", "0")
-        manage(self.url, "export_archive", str(out), "--verbosity", "0")
+        self.manage("import_archive", str(backup), "--verbosity", "0")
+        self.manage("export_archive", str(out), "--verbosity", "0")
         return out.read_bytes()
 
 
@@ -302,7 +633,7 @@ def targets():
     return ["sqlite", "postgresql"] if connection.vendor == "postgresql" else ["sqlite"]
 
 
-def test_export_restore_export_is_byte_identical_across_databases(rich_archive, tmp_path):
+def test_export_restore_export_is_byte_identical_across_databases(preserved_archive, media, tmp_path):
     original = tmp_path / "original.jsonl"
     call_command("export_archive", str(original), verbosity=0)
     expected = original.read_bytes()
@@ -314,17 +645,22 @@ def test_export_restore_export_is_byte_identical_across_databases(rich_archive, 
         with FreshDatabase(vendor, tmp_path, f"restore{step}") as database:
             out = tmp_path / f"step{step}-{vendor}.jsonl"
             assert database.restore_and_export(current, out) == expected, f"{vendor} changed the backup"
+            # Every capture's WARC file is back, byte for byte, under its own name.
+            assert len(stored_files(media)) == 3
+            assert stored_files(database.media) == stored_files(media)
             # The sequences moved past the restored ids: new coverage gets fresh ones.
             more = tmp_path / "new.csv"
             more.write_bytes(csv_bytes([synthetic_row(900)]))
-            manage(database.url, "import_coverage", str(more), "--create-terms", "--verbosity", "0")
+            database.manage("import_coverage", str(more), "--create-terms", "--verbosity", "0")
         current = out
 
 
 # --- A backup taken while editors work ------------------------------------------------------------
 
 # An editor at work, in its own process and connection: article after article with subject and
-# organization links, each committed (with its history) before the next, until the stop file appears.
+# organization links, a capture (its WARC file in storage) and a link check, each committed (with its
+# history) before the next, until the stop file appears; and at each even piece the capture of the
+# even piece before is deleted (its file goes once that commits), so captures in the backup's snapshot vanish.
 WRITER = """
 import sys
 from pathlib import Path
@@ -336,6 +672,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from coverage_archive.models import Article, ItemType, Organization, Source, Subject
+from coverage_archive.preservation.checking import Result, store
+from coverage_archive.preservation.models import Capture
+from tests.factories import synthetic_capture
 
 stop = Path(sys.argv[1])
 source, item_type = Source.objects.order_by("pk").first(), ItemType.objects.order_by("pk").first()
@@ -355,6 +694,11 @@ while not stop.exists():
         )
         article.subjects.add(*subjects)
         article.organizations.add(*organizations)
+    synthetic_capture(article, number=number)
+    url = f"https://example.org/synthetic-ledger/piece-{number}"
+    store(Result(article.pk, url, timezone.now(), "fine", status_code=200))
+    if number > 2 and number % 2 == 0:
+        Capture.objects.filter(article__slug=f"synthetic-written-during-backup-{number - 2}").delete()
     if number == 3:
         print("at work", flush=True)
 print(number)
@@ -374,6 +718,11 @@ REFERENCES = {
     ("coverage_archive.articlesubject", "subject_id"): ("coverage_archive.subject", "id"),
     ("coverage_archive.articleorganization", "organization_id"): ("coverage_archive.organization", "id"),
     ("coverage_archive.formerslug", "article_id"): ("coverage_archive.article", "id"),
+    **{
+        (f"preservation.{name}", "article_id"): ("coverage_archive.article", "id")
+        for name in ("capture", "linkcheck", "linkstate")
+    },
+    ("preservation.capture", "created_by_id"): ("auth.user", "id"),
     **{
         (f"coverage_archive.historical{name}", "history_user_id"): ("auth.user", "id")
         for name in ("source", "subject", "itemtype", "organization", "article")
@@ -420,7 +769,7 @@ def fresh_database(tmp_path_factory):
 def seeded_database(fresh_database, tmp_path_factory):
     """A copy of the fresh database holding 800 synthetic articles; tests work on copies of it."""
     with fresh_database.copy(tmp_path_factory.mktemp("databases"), "seeded") as seeded:
-        manage(seeded.url, "seed_synthetic", "--articles", "800", "--organizations", "50", "--verbosity", "0")
+        seeded.manage("seed_synthetic", "--articles", "800", "--organizations", "50", "--verbosity", "0")
         yield seeded
 
 
@@ -430,7 +779,7 @@ def test_a_backup_taken_while_an_editor_writes_restores_whole(fresh_database, se
         if kind == "sqlite-wal":
             with sqlite3.connect(busy.url.removeprefix("sqlite:///")) as database:
                 assert database.execute("PRAGMA journal_mode=WAL").fetchone() == ("wal",)
-        environment = {**os.environ, "DATABASE_URL": busy.url, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"}
+        environment = environment_of(busy.url, busy.media)
         stop = tmp_path / "stop"
         writer = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(stop)],
@@ -444,7 +793,7 @@ def test_a_backup_taken_while_an_editor_writes_restores_whole(fresh_database, se
             # The editor has saved a few pieces before the backup starts.
             assert writer.stdout.readline() == "at work\n", writer.stderr.read()
             backup = tmp_path / "busy.jsonl"
-            manage(busy.url, "export_archive", str(backup), "--verbosity", "0")
+            busy.manage("export_archive", str(backup), "--verbosity", "0")
         finally:
             stop.touch()
             out, errors = writer.communicate(timeout=60)
@@ -455,9 +804,26 @@ def test_a_backup_taken_while_an_editor_writes_restores_whole(fresh_database, se
         # Some of the editor's work is in the backup, more came after it: the backup ran among writes.
         assert 3 <= written_in_backup < int(out)
 
+        captures = [record["fields"] for record in records if record["model"] == "preservation.capture"]
+        # Every odd piece keeps its capture; an even piece's capture deleted after the snapshot was taken,
+        # its file gone meanwhile, is left out rather than stopping the backup.
+        numbers = {
+            article["id"]: int(article["slug"].rsplit("-", 1)[1])
+            for article in articles
+            if "-during-" in article["slug"]
+        }
+        captured = {numbers[capture["article_id"]] for capture in captures if capture["article_id"] in numbers}
+        assert {number for number in numbers.values() if number % 2} <= captured
+        assert (
+            not {number for number in numbers.values() if number % 2 == 0 and number < max(numbers.values()) - 2}
+            & captured
+        )
+
         assert dangling_references(backup) == []
-        report = manage(restored.url, "import_archive", str(backup))
+        report = restored.manage("import_archive", str(backup))
         assert f" {len(articles):,} coverage_archive.article," in report
+        assert f" {len(captures):,} preservation.capture," in report
+        assert stored_files(restored.media) == {capture["warc"]: capture["warc_sha256"] for capture in captures}
 
 
 def test_the_command_refuses_an_inconsistent_backup_in_words_alone_and_writes_nothing(
@@ -467,7 +833,7 @@ def test_the_command_refuses_an_inconsistent_backup_in_words_alone_and_writes_no
     inconsistent.write_text("".join(without(seed_backup, "coverage_archive.article")), encoding="utf-8")
     whole.write_text("".join(seed_backup), encoding="utf-8")
     with fresh_database.copy(tmp_path, "refusing") as database:
-        environment = {**os.environ, "DATABASE_URL": database.url, "DJANGO_SETTINGS_MODULE": "kyr_site.settings_test"}
+        environment = environment_of(database.url, database.media)
         result = subprocess.run(
             [sys.executable, "manage.py", "import_archive", str(inconsistent)],
             cwd=settings.BASE_DIR,
@@ -485,4 +851,42 @@ def test_the_command_refuses_an_inconsistent_backup_in_words_alone_and_writes_no
             "snapshot, so one taken while editors work is whole). Nothing was restored.\n"
         )
         # Nothing was kept: a restore, which needs an empty archive, still goes through.
-        assert "Checked (dry run, nothing written)" in manage(database.url, "import_archive", "--dry-run", str(whole))
+        assert "Checked (dry run, nothing written)" in database.manage("import_archive", "--dry-run", str(whole))
+
+
+def test_the_command_refuses_a_backup_missing_a_file_in_words_alone_and_writes_none(fresh_database, tmp_path):
+    with fresh_database.copy(tmp_path, "lost") as database:
+        code = (
+            "import django; django.setup()\n"
+            "from tests.factories import ArticleFactory, synthetic_capture\n"
+            "capture = synthetic_capture(ArticleFactory())\n"
+            "capture.warc.storage.delete(capture.warc.name)\n"
+            "print(capture.pk, capture.warc.name)\n"
+        )
+        made = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=settings.BASE_DIR,
+            env=environment_of(database.url, database.media),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        capture, name = made.stdout.split()
+        out = tmp_path / "backup.jsonl"
+        result = subprocess.run(
+            [sys.executable, "manage.py", "export_archive", str(out)],
+            cwd=settings.BASE_DIR,
+            env=environment_of(database.url, database.media),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"CommandError: Capture {capture}'s WARC file, {name}, is missing from storage. Put the file back, "
+            "or delete the capture, then back up again. No backup was written.\n"
+        )
+        assert list(tmp_path.glob("backup.jsonl*")) == []

@@ -331,11 +331,9 @@ PROPOSAL_LIFETIME = timezone.timedelta(days=1)
 
 
 def discard(capture: Capture) -> None:
-    """Remove a proposed capture that will not become a draft, with its file."""
+    """Remove a proposed capture that will not become a draft; its file goes once the deletion commits."""
     if capture.article_id is None:
-        name = capture.warc.name
         capture.delete()
-        capture.warc.storage.delete(name)
 
 
 def discard_stale_proposals() -> int:

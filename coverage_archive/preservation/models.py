@@ -1,7 +1,7 @@
 """What the archive keeps of an original: its captures, and the history of its link."""
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from coverage_archive.models import Article
@@ -61,6 +61,20 @@ class Capture(models.Model):
     def paragraphs(self) -> list[str]:
         """The extracted text's paragraphs: extraction writes one a line."""
         return [line.strip() for line in self.text.replace("\r\n", "\n").split("\n") if line.strip()]
+
+
+def delete_warc_after_commit(sender, instance, using, **kwargs):
+    """Remove a deleted capture's WARC file from storage, once the deletion is committed.
+
+    Connected to post_delete (apps.py), so it runs for every way a capture goes: one
+    deleted, a queryset deleted, or its article deleted (the rows cascade). Only after the
+    commit: a deletion rolled back keeps its file. A storage that fails to delete is
+    logged, not raised, as the rows are gone by then.
+    """
+    name = instance.warc.name
+    if name:
+        storage = instance.warc.storage
+        transaction.on_commit(lambda: storage.delete(name), using=using, robust=True)
 
 
 class LinkOutcome(models.TextChoices):

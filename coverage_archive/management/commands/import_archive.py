@@ -8,7 +8,8 @@ from coverage_archive.backup import BackupError, import_archive
 class Command(BaseCommand):
     help = (
         "Restore a backup written by export_archive into an empty archive (a new database after "
-        "manage.py migrate), keeping ids, times and history exactly. All or nothing. Accounts come back "
+        "manage.py migrate), keeping ids, times and history exactly, and the captures' WARC files in storage, "
+        "each checked against its SHA-256 first. All or nothing. Accounts come back "
         "without passwords: set them with manage.py changepassword. See README, “Backup and restore”."
     )
 
