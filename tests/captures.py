@@ -25,6 +25,8 @@ def make_capture(
     title: str = "Synthetic page",
     status: int = 200,
     body: bytes = INVENTED_PAGE,
+    proposal: dict | None = None,
+    user=None,
 ):
     exchange = Exchange(
         url=url,
@@ -38,4 +40,26 @@ def make_capture(
         peer_address="192.0.2.10",  # TEST-NET-1: documentation only, never connected to
         fetched_at=captured_at,
     )
-    return save_capture(FetchResult(requested_url=url, exchanges=[exchange]), text=text, title=title, article=article)
+    return save_capture(
+        FetchResult(requested_url=url, exchanges=[exchange]),
+        text=text,
+        title=title,
+        proposal=proposal or {},
+        article=article,
+        user=user,
+    )
+
+
+def synthetic_capture(article=None, *, number=1, user=None, captured_at=None):
+    """Capture number ``number`` of an invented page, each number its own page, address and time."""
+    title = f"Synthetic Ledger piece {number}"
+    return make_capture(
+        article,
+        captured_at=captured_at or datetime.datetime(2025, 3, 4, 5, 6, 7, number % 1_000_000, tzinfo=datetime.UTC),
+        url=f"https://example.org/synthetic-ledger/piece-{number}",
+        text=f"Invented text {number}.",
+        title=title,
+        body=f"<html><head><title>{title}</title></head><body><p>Invented text {number}.</p></body></html>".encode(),
+        proposal={"title": title, "missing": ["byline"], "date": None},
+        user=user,
+    )

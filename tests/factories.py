@@ -89,38 +89,3 @@ class ArticleFactory(factory.django.DjangoModelFactory):
     def organizations(self, create, extracted, **kwargs):
         if create and extracted:
             self.organizations.set(extracted)
-
-
-def synthetic_capture(article=None, *, number=1, user=None, captured_at=None):
-    """A capture saved by the project's own code (a real WARC file in storage) of an invented page.
-
-    The fetch never happened: the page, its headers and its address (example.org) are made up
-    here, visibly so, and go through save_capture as a fetch's result would.
-    """
-    from coverage_archive.preservation.capturing import save_capture
-    from coverage_archive.preservation.fetching import USER_AGENT, Exchange, FetchResult
-
-    when = captured_at or datetime.datetime(2025, 3, 4, 5, 6, 7, number % 1_000_000, tzinfo=datetime.UTC)
-    url = f"https://example.org/synthetic-ledger/piece-{number}"
-    title = f"Synthetic Ledger piece {number}"
-    body = f"<html><head><title>{title}</title></head><body><p>Invented text {number}.</p></body></html>"
-    exchange = Exchange(
-        url=url,
-        method="GET",
-        request_headers=[("User-Agent", USER_AGENT), ("Host", "example.org")],
-        status=200,
-        reason="OK",
-        http_version="HTTP/1.1",
-        response_headers=[("Content-Type", "text/html; charset=utf-8")],
-        body=body.encode(),
-        peer_address="",
-        fetched_at=when,
-    )
-    return save_capture(
-        FetchResult(requested_url=url, exchanges=[exchange]),
-        text=f"Invented text {number}.",
-        title=title,
-        proposal={"title": title, "missing": ["byline"], "date": None},
-        article=article,
-        user=user,
-    )

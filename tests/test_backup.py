@@ -26,8 +26,9 @@ from coverage_archive.backup import FORMAT, VERSION, BackupError, archive_models
 from coverage_archive.models import Article, FormerSlug
 from coverage_archive.preservation.checking import Result, store
 from coverage_archive.preservation.models import Capture, LinkCheck, LinkOutcome, LinkState
+from tests.captures import synthetic_capture
 from tests.csv_files import csv_bytes, synthetic_row
-from tests.factories import ArticleFactory, UserFactory, synthetic_capture
+from tests.factories import ArticleFactory, UserFactory
 
 
 @pytest.fixture
@@ -674,7 +675,7 @@ from django.utils import timezone
 from coverage_archive.models import Article, ItemType, Organization, Source, Subject
 from coverage_archive.preservation.checking import Result, store
 from coverage_archive.preservation.models import Capture
-from tests.factories import synthetic_capture
+from tests.captures import synthetic_capture
 
 stop = Path(sys.argv[1])
 source, item_type = Source.objects.order_by("pk").first(), ItemType.objects.order_by("pk").first()
@@ -858,7 +859,7 @@ def test_the_command_refuses_a_backup_missing_a_file_in_words_alone_and_writes_n
     with fresh_database.copy(tmp_path, "lost") as database:
         code = (
             "import django; django.setup()\n"
-            "from tests.factories import ArticleFactory, synthetic_capture\n"
+            "from tests.captures import synthetic_capture\nfrom tests.factories import ArticleFactory\n"
             "capture = synthetic_capture(ArticleFactory())\n"
             "capture.warc.storage.delete(capture.warc.name)\n"
             "print(capture.pk, capture.warc.name)\n"

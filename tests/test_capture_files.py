@@ -4,7 +4,8 @@ import pytest
 from django.db import transaction
 
 from coverage_archive.preservation.models import Capture
-from tests.factories import ArticleFactory, synthetic_capture
+from tests.captures import synthetic_capture
+from tests.factories import ArticleFactory
 
 
 @pytest.fixture
