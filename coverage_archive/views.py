@@ -10,9 +10,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from coverage_archive import budget, exports, metadata, resilience, search
+from coverage_archive.api import errors
 from coverage_archive.facets import Reuse, active_filter_chips, compute_facets, coverage_chart
 from coverage_archive.filters import (
     MAX_QUERY_LENGTH,
@@ -309,8 +312,16 @@ def article_citation(request, slug, citation_format):
 
 
 def bad_request(request, exception):
+    if errors.is_api_request(request):
+        return errors.problem(_("Something in the address was not in a form the archive can read."), 400)
     # Django's default renders without the request; ours keeps the page's language and links.
     return render(request, "400.html", status=400)
+
+
+def not_found(request, exception):
+    if errors.is_api_request(request):
+        return errors.problem(_("The API has nothing at this address: /api/ lists what it serves."), 404)
+    return defaults.page_not_found(request, exception)
 
 
 @require_safe

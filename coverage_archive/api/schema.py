@@ -20,7 +20,9 @@ Problems = inline_serializer(
     "Problems",
     {
         "detail": serializers.CharField(),
-        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        # Each parameter that could not be used, with its messages; absent when the
+        # request as a whole could not be read (a NUL byte, a host the site does not serve).
+        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False),
     },
 )
 FacetValue = inline_serializer(
@@ -39,6 +41,10 @@ ArticlePage = inline_serializer(
         "facets": serializers.DictField(child=serializers.ListField(child=FacetValue), required=False),
     },
 )
+# What any operation may answer besides its own: an address the site cannot read (400),
+# and a query stopped by the reader's time limit or a database out of reach (503).
+COMMON_RESPONSES = {400: Problem, 503: Problem}
+
 TermList = inline_serializer("TermList", {"results": TermWithCountSerializer(many=True)})
 
 
@@ -57,19 +63,20 @@ article_list = extend_schema(
         OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 100; 20 by default."),
         OpenApiParameter("facets", OpenApiTypes.STR, description="Comma-separated: " + ", ".join(FACET_NAMES)),
     ],
-    responses={200: ArticlePage, 304: None, 400: Problems},
+    responses={**COMMON_RESPONSES, 200: ArticlePage, 304: None, 400: Problems},
 )
 article_detail = extend_schema(
     operation_id="articles_detail",
-    responses={200: ArticleDetailSerializer, 301: None, 304: None, 404: Problem, 410: Problem},
+    responses={**COMMON_RESPONSES, 200: ArticleDetailSerializer, 301: None, 304: None, 404: Problem, 410: Problem},
 )
 
 
 def term_list(taxonomy):
-    return extend_schema(operation_id=f"{taxonomy.path}_list", responses={200: TermList, 304: None})
+    return extend_schema(operation_id=f"{taxonomy.path}_list", responses={**COMMON_RESPONSES, 200: TermList, 304: None})
 
 
 def term_detail(taxonomy):
     return extend_schema(
-        operation_id=f"{taxonomy.path}_detail", responses={200: TermWithCountSerializer, 304: None, 404: Problem}
+        operation_id=f"{taxonomy.path}_detail",
+        responses={**COMMON_RESPONSES, 200: TermWithCountSerializer, 304: None, 404: Problem},
     )

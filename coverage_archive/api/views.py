@@ -9,7 +9,7 @@ from django.views.decorators.http import conditional_page
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from coverage_archive.api import schema
+from coverage_archive.api import errors, schema
 from coverage_archive.api.serializers import ArticleDetailSerializer, ArticleSerializer, TermWithCountSerializer
 from coverage_archive.facets import Reuse, compute_facets
 from coverage_archive.filters import ArchiveAddress, ArticleFilterSet
@@ -29,9 +29,7 @@ def public(view):
 
     @wraps(view)  # keeps DRF's view class, which the schema generator reads
     def answer(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Access-Control-Allow-Origin"] = "*"
-        return response
+        return errors.allow_any_origin(view(request, *args, **kwargs))
 
     return answer
 
