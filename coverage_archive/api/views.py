@@ -1,9 +1,14 @@
 """The public read API (/api/v1/): the pages' FilterSet, facets and visibility, as JSON."""
 
+import hashlib
+import time
 from functools import wraps
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch
 from django.urls import reverse
+from django.utils.cache import patch_cache_control, set_response_etag
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import conditional_page
 from rest_framework.decorators import api_view
@@ -22,16 +27,61 @@ DEFAULT_PAGE_SIZE = 20
 FACET_NAMES = schema.FACET_NAMES
 
 
+# How long the time a version of an answer was first served is remembered (see first_served).
+FIRST_SERVED_MEMORY_SECONDS = 24 * 60 * 60
+
+
 def public(view):
-    """Public data for any origin (never credentials), with an ETag of the body: a client
-    that sends it back (If-None-Match) gets 304 and no body."""
-    view = conditional_page(view)
+    """Public data for any origin (never credentials), with validators: an ETag of the body
+    and a Last-Modified (see first_served). A client that sends either back (If-None-Match,
+    If-Modified-Since) gets 304 and no body while the answer is unchanged. `no-cache`: a
+    shared cache may keep an answer but asks again each time, so nothing stale is served."""
+
+    def dated(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        # After DRF renders the body, before conditional_page (whose callback comes next) compares.
+        response.add_post_render_callback(lambda rendered: _add_validators(request, rendered))
+        return response
+
+    conditional = conditional_page(wraps(view)(dated))
 
     @wraps(view)  # keeps DRF's view class, which the schema generator reads
     def answer(request, *args, **kwargs):
-        return errors.allow_any_origin(view(request, *args, **kwargs))
+        return errors.allow_any_origin(conditional(request, *args, **kwargs))
 
     return answer
+
+
+def _add_validators(request, response):
+    if request.method != "GET" or response.status_code != 200:
+        return
+    patch_cache_control(response, no_cache=True)
+    set_response_etag(response)
+    served = first_served(request, response["ETag"])
+    if served is not None:
+        response["Last-Modified"] = http_date(served)
+
+
+def first_served(request, etag: str) -> int | None:
+    """When this version of this answer (its address and ETag) was first served, in whole seconds.
+
+    The time the archive's state behind an answer last changed is not known cheaply (a
+    withdrawal, a deletion, a piece going public at its scheduled time, a term renamed), but
+    the answer's ETag changes with any of them, so the first time a version is served is a
+    Last-Modified that can never hide a change: a later version is first served after this
+    one was. None within that first second, when an earlier version may have been served in
+    the same second, which If-Modified-Since (whole seconds) could not tell apart. Kept in the
+    cache (shared in Redis across app instances); if it is forgotten, the version counts as new
+    again: a later Last-Modified, fewer 304s, never a wrong one.
+    """
+    described = f"{request.get_full_path()}#{etag}"
+    key = "api:first-served:" + hashlib.sha256(described.encode()).hexdigest()
+    now = time.time()
+    first = cache.get(key)
+    if first is None:
+        first = now
+        cache.set(key, first, FIRST_SERVED_MEMORY_SECONDS)
+    return None if int(first) == int(now) else int(first)
 
 
 def _problems(errors: dict) -> Response:

@@ -1,7 +1,10 @@
 import datetime
+import time
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
+from django.utils.http import http_date, parse_http_date
 
 from coverage_archive.models import Article
 from tests.factories import ArticleFactory, SourceFactory, SubjectFactory
@@ -101,3 +104,45 @@ def test_any_origin_may_read_and_a_known_etag_gets_304(client, archive):
     assert again.status_code == 304 and again.content == b""
     ArticleFactory(title="A new piece")
     assert client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]}).status_code == 200
+
+
+def _next_second():
+    """Wait into the next whole second (HTTP dates are in whole seconds)."""
+    time.sleep(1 - time.time() % 1 + 0.01)
+
+
+def test_last_modified_is_when_the_answer_was_first_served_and_gets_304_until_it_changes(client, archive):
+    cache.clear()
+    url = f"/api/v1/articles/{archive[0].slug}/"
+    first = client.get(url)
+    assert "no-cache" in first["Cache-Control"]  # a shared cache asks again before reusing it
+    # Within the second it was first served, no date: another version may have been served in it.
+    if "Last-Modified" in first:
+        assert parse_http_date(first["Last-Modified"]) < int(time.time())
+    _next_second()
+    served = client.get(url)
+    last_modified = served["Last-Modified"]
+    assert parse_http_date(last_modified) <= int(time.time()) - 1
+    again = client.get(url, headers={"if-modified-since": last_modified})
+    assert again.status_code == 304 and again.content == b""
+    assert again["Last-Modified"] == last_modified
+    earlier = http_date(parse_http_date(last_modified) - 1)
+    assert client.get(url, headers={"if-modified-since": earlier}).status_code == 200
+
+    Article.objects.filter(pk=archive[0].pk).update(title="A corrected title")  # no timestamp touched
+    changed = client.get(url, headers={"if-modified-since": last_modified})
+    assert changed.status_code == 200 and changed.json()["title"] == "A corrected title"
+    _next_second()
+    assert parse_http_date(client.get(url)["Last-Modified"]) > parse_http_date(last_modified)
+
+
+def test_a_list_changed_by_a_withdrawal_is_not_answered_304(client, archive):
+    cache.clear()
+    _next_second()
+    client.get("/api/v1/subjects/")
+    _next_second()
+    last_modified = client.get("/api/v1/subjects/")["Last-Modified"]
+    Article.objects.filter(pk=archive[0].pk).update(status=Article.Status.WITHDRAWN)
+    response = client.get("/api/v1/subjects/", headers={"if-modified-since": last_modified})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["published_count"] == 4
