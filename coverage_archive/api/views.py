@@ -140,7 +140,8 @@ def article_list(request):
     reuse = Reuse(ArchiveAddress.of_filters(filterset))
     facets = compute_facets(filterset, reuse)
     start = (page - 1) * page_size
-    results = list(facets.narrow(filterset.qs)[start : start + page_size])
+    # Past the last page: no rows, and no query (an OFFSET beyond the database's integers fails).
+    results = list(facets.narrow(filterset.qs)[start : start + page_size]) if start < facets.total else []
     asked = ArchiveAddress.of_request(request, request.build_absolute_uri(request.path))
     body = {
         "total": facets.total,
