@@ -22,8 +22,8 @@ from coverage_archive.models import Article, Organization, published_condition
 from coverage_archive.publishing import unpublished_answer
 from coverage_archive.taxonomies import Taxonomy
 
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = schema.MAX_PAGE_SIZE
+DEFAULT_PAGE_SIZE = schema.DEFAULT_PAGE_SIZE
 FACET_NAMES = schema.FACET_NAMES
 
 
