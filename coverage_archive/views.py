@@ -75,7 +75,7 @@ def _render_archive(request, template, context, fixed_filters=None):
         facets = compute_facets(filterset, reuse, expand=request.GET.get("more", ""))
         paginator = CountedPaginator(facets.narrow(filterset.qs), settings.ARCHIVE_PAGE_SIZE, count=facets.total)
         page = paginator.get_page(nearest_page_number(request.GET.get("page")))
-        articles = _articles_of_page(filterset, reuse, page)
+        articles = articles_of_page(filterset, reuse, page)
         chart = coverage_chart(filterset, reuse, facets)
     if filterset.search_text:
         found = _snippets_of_page(filterset, reuse, page, articles)
@@ -118,8 +118,8 @@ def _feed_and_export_links(address: ArchiveAddress, fixed_filters) -> dict:
     }
 
 
-def _articles_of_page(filterset: ArticleFilterSet, reuse: Reuse, page) -> list[Article]:
-    """The page's articles, in an order reused like the facet counts.
+def articles_of_page(filterset: ArticleFilterSet, reuse: Reuse, page) -> list[Article]:
+    """The page's articles, in an order reused like the facet counts (the page's and the API's).
 
     Ordering a search's results means matching and ranking all of them
     (30,000 for a common word at 100,000 articles), so the ids of a page are

@@ -14,6 +14,7 @@ from django.views.decorators.http import conditional_page
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
+from coverage_archive import search
 from coverage_archive.api import errors, schema
 from coverage_archive.api.serializers import ArticleDetailSerializer, ArticleSerializer, TermWithCountSerializer
 from coverage_archive.facets import Reuse, compute_facets
@@ -21,6 +22,7 @@ from coverage_archive.filters import ArchiveAddress, ArticleFilterSet
 from coverage_archive.models import Article, Organization, published_condition
 from coverage_archive.publishing import unpublished_answer
 from coverage_archive.taxonomies import Taxonomy
+from coverage_archive.views import CountedPaginator, articles_of_page
 
 MAX_PAGE_SIZE = schema.MAX_PAGE_SIZE
 DEFAULT_PAGE_SIZE = schema.DEFAULT_PAGE_SIZE
@@ -138,16 +140,19 @@ def article_list(request):
     if errors:
         return _problems(errors)
     reuse = Reuse(ArchiveAddress.of_filters(filterset))
-    facets = compute_facets(filterset, reuse)
-    start = (page - 1) * page_size
-    # Past the last page: no rows, and no query (an OFFSET beyond the database's integers fails).
-    results = list(facets.narrow(filterset.qs)[start : start + page_size]) if start < facets.total else []
+    # As the page reads them (coverage_archive/views.py): the same counts, and the same order of
+    # results, each reused for the next reader of the same filters.
+    with search.index_scans(bool(filterset.search_text)):
+        facets = compute_facets(filterset, reuse)
+        paginator = CountedPaginator(facets.narrow(filterset.qs), page_size, count=facets.total)
+        # Past the last page: no rows, and no query (an OFFSET beyond the database's integers fails).
+        results = articles_of_page(filterset, reuse, paginator.page(page)) if page <= paginator.num_pages else []
     asked = ArchiveAddress.of_request(request, request.build_absolute_uri(request.path))
     body = {
         "total": facets.total,
         "page": page,
         "page_size": page_size,
-        "next": asked.replacing("page", page + 1) if start + page_size < facets.total else None,
+        "next": asked.replacing("page", page + 1) if page < paginator.num_pages else None,
         "previous": asked.replacing("page", page - 1) if page > 1 else None,
         "results": ArticleSerializer(results, many=True, context={"request": request}).data,
     }

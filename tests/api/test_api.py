@@ -3,6 +3,8 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.http import http_date, parse_http_date
 
@@ -153,3 +155,15 @@ def test_a_page_past_the_end_is_empty_however_large_its_number(client, archive):
     for page in (3, 2791185292917691383808):
         body = client.get("/api/v1/articles/", {"page": page, "page_size": 5}).json()
         assert body["total"] == 6 and body["results"] == [] and body["next"] is None
+
+
+def test_the_api_reads_the_results_in_the_order_the_page_kept(client, archive, settings, steady_database):
+    """Ordering a broad view or a search means reading all its results: the page keeps the order of each
+    page it serves (views.articles_of_page), and the API's same page reads it instead of ordering again."""
+    settings.ARCHIVE_CACHE_SECONDS = 600
+    cache.clear()
+    page = client.get("/coverage/", {"subject": "organizing"})
+    with CaptureQueriesContext(connection) as queries:
+        api = client.get("/api/v1/articles/", {"subject": "organizing", "page_size": 20}).json()
+    assert [a["slug"] for a in api["results"]] == [a.slug for a in page.context["articles"]]
+    assert not [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"].upper()]
