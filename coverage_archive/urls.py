@@ -16,6 +16,8 @@ urlpatterns = [
     path("coverage/<slug:slug>/cite.ris", views.article_citation, {"citation_format": "ris"}, name="article_ris"),
     path("coverage/<slug:slug>/cite.bib", views.article_citation, {"citation_format": "bibtex"}, name="article_bibtex"),
     path("privacy/", pages.privacy, name="privacy"),
+    # The read API's documentation; the API itself is at /api/v1/ (kyr_site/urls.py), in no language.
+    path("api/", pages.api_docs, name="api_docs"),
 ]
 
 for taxonomy in TAXONOMIES:

@@ -41,6 +41,7 @@ LOCALIZED_ROUTES = [
     f"/coverage/{SEED_SLUG}/cite.ris",
     f"/coverage/{SEED_SLUG}/cite.bib",
     "/privacy/",
+    "/api/",
     *(f"/{taxonomy}/" for taxonomy in TERMS),
     *(f"/{taxonomy}/{slug}/" for taxonomy, slug in TERMS.items()),
     *(f"/{taxonomy}/{slug}/feed/" for taxonomy, slug in TERMS.items()),
