@@ -24,6 +24,8 @@ from coverage_archive.publishing import unpublished_answer
 from coverage_archive.taxonomies import Taxonomy
 from coverage_archive.views import CountedPaginator, articles_of_page
 
+# HEAD as well as GET, as every page of the site answers (DRF's api_view allows only the methods named).
+READ = ["GET", "HEAD"]
 MAX_PAGE_SIZE = schema.MAX_PAGE_SIZE
 DEFAULT_PAGE_SIZE = schema.DEFAULT_PAGE_SIZE
 FACET_NAMES = schema.FACET_NAMES
@@ -49,7 +51,12 @@ def public(view):
 
     @wraps(view)  # keeps DRF's view class, which the schema generator reads
     def answer(request, *args, **kwargs):
-        return errors.allow_any_origin(conditional(request, *args, **kwargs))
+        response = conditional(request, *args, **kwargs)
+        if hasattr(response, "add_post_render_callback") and not response.is_rendered:
+            # Also on the 304 that conditional_page's callback may put in its place.
+            response.add_post_render_callback(errors.allow_any_origin)
+            return response
+        return errors.allow_any_origin(response)
 
     return answer
 
@@ -124,7 +131,7 @@ def _articles():
 
 @public
 @schema.article_list
-@api_view(["GET"])
+@api_view(READ)
 def article_list(request):
     filterset = ArticleFilterSet.from_request(request, _articles())
     errors = {} if filterset.is_valid() else {name: list(messages) for name, messages in filterset.form.errors.items()}
@@ -167,7 +174,7 @@ def article_list(request):
 
 @public
 @schema.article_detail
-@api_view(["GET"])
+@api_view(READ)
 def article_detail(request, slug):
     article = _articles().filter(slug=slug).first()
     if article is None:
@@ -198,6 +205,6 @@ def term_detail(request, slug, taxonomy: Taxonomy):
 
 def term_views(taxonomy: Taxonomy):
     """The taxonomy's list and term views, each its own operation in the description."""
-    as_list = public(schema.term_list(taxonomy)(api_view(["GET"])(term_list)))
-    as_detail = public(schema.term_detail(taxonomy)(api_view(["GET"])(term_detail)))
+    as_list = public(schema.term_list(taxonomy)(api_view(READ)(term_list)))
+    as_detail = public(schema.term_detail(taxonomy)(api_view(READ)(term_detail)))
     return as_list, as_detail

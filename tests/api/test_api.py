@@ -104,6 +104,7 @@ def test_any_origin_may_read_and_a_known_etag_gets_304(client, archive):
     assert "Access-Control-Allow-Credentials" not in response
     again = client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]})
     assert again.status_code == 304 and again.content == b""
+    assert again["Access-Control-Allow-Origin"] == "*"  # a browser revalidating checks the 304 too
     ArticleFactory(title="A new piece")
     assert client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]}).status_code == 200
 
@@ -167,3 +168,18 @@ def test_the_api_reads_the_results_in_the_order_the_page_kept(client, archive, s
         api = client.get("/api/v1/articles/", {"subject": "organizing", "page_size": 20}).json()
     assert [a["slug"] for a in api["results"]] == [a.slug for a in page.context["articles"]]
     assert not [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"].upper()]
+
+
+def test_every_operation_answers_head_as_get_without_a_body(client, archive):
+    """Found running the API under gunicorn: HEAD (curl -I, link checkers) answered 405."""
+    for url in (
+        "/api/v1/articles/",
+        f"/api/v1/articles/{archive[0].slug}/",
+        "/api/v1/subjects/",
+        "/api/v1/sources/radio/",
+    ):
+        head, get = client.head(url), client.get(url)
+        assert head.status_code == 200, url
+        assert head.content == b""
+        assert head["Content-Type"] == get["Content-Type"] == "application/json"
+        assert head["Access-Control-Allow-Origin"] == "*"
