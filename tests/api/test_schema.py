@@ -53,3 +53,9 @@ def test_every_operation_may_answer_400_and_503_with_a_json_problem(served):
     for path, operations in served["paths"].items():
         for operation in operations.values():
             assert {"400", "503"} <= set(operation["responses"]), path
+
+
+def test_any_origin_may_read_the_description(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert client.get("/api/v1/openapi.json", headers={"if-none-match": response["ETag"]}).status_code == 304
