@@ -26,6 +26,9 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from coverage_archive.api import errors
 
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or by an operator).
 QUERY_CANCELED = "57014"
@@ -180,6 +183,11 @@ class ReaderQueryBudgetMiddleware:
 
 
 def service_unavailable(request):
-    response = render(request, "503.html", status=503)
+    if errors.is_api_request(request):
+        response = errors.problem(
+            _("The archive is unavailable for a moment. Please try again shortly."), 503, cacheable=False
+        )
+    else:
+        response = render(request, "503.html", status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -32,6 +32,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from coverage_archive.api import errors
+
 logger = logging.getLogger(__name__)
 
 HEALTH_CHECK_PATH = "/healthz"
@@ -77,7 +79,13 @@ class HealthCheckMiddleware:
 
 
 def database_unavailable(request) -> HttpResponse:
-    """The styled 503 page; it reads nothing from the database."""
+    """The styled 503 page (JSON under the API); it reads nothing from the database."""
+    if errors.is_api_request(request):
+        response = errors.problem(
+            _("The archive is unavailable for a moment. Please try again shortly."), 503, cacheable=False
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
     try:
         response = render(request, "503.html", status=503)
     except Exception:  # a page that cannot render must still not be a 500
@@ -111,6 +119,10 @@ def server_error(request):
     error = sys.exc_info()[1]
     if isinstance(error, DATABASE_UNAVAILABLE_ERRORS):
         return database_unavailable(request)
+    if errors.is_api_request(request):
+        return errors.problem(
+            _("The archive could not show this page. Please try again in a few minutes."), 500, cacheable=False
+        )
     return defaults.server_error(request)
 
 

@@ -47,10 +47,15 @@ class TermSitemap(_InLanguage):
 
 
 class PageSitemap(_InLanguage):
-    """The home page, the archive and the taxonomy indexes."""
+    """The home page, the archive, the taxonomy indexes and the API's documentation."""
 
     def items(self):
-        return ["coverage_archive:home", "coverage_archive:archive", *(t.index_route for t in TAXONOMIES)]
+        return [
+            "coverage_archive:home",
+            "coverage_archive:archive",
+            *(t.index_route for t in TAXONOMIES),
+            "coverage_archive:api_docs",
+        ]
 
     def _path(self, item):
         return reverse(item)

@@ -20,6 +20,8 @@ urlpatterns = [
     path("coverage/<slug:slug>/captures/<int:pk>/", reading.capture_detail, name="capture"),
     path("coverage/<slug:slug>/captures/<int:pk>.warc.gz", reading.capture_warc, name="capture_warc"),
     path("privacy/", pages.privacy, name="privacy"),
+    # The read API's documentation; the API itself is at /api/v1/ (kyr_site/urls.py), in no language.
+    path("api/", pages.api_docs, name="api_docs"),
 ]
 
 for taxonomy in TAXONOMIES:

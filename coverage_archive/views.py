@@ -10,9 +10,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_safe
 
 from coverage_archive import budget, exports, metadata, resilience, search
+from coverage_archive.api import errors
 from coverage_archive.facets import Reuse, active_filter_chips, compute_facets, coverage_chart
 from coverage_archive.filters import (
     MAX_QUERY_LENGTH,
@@ -73,7 +76,7 @@ def _render_archive(request, template, context, fixed_filters=None):
         facets = compute_facets(filterset, reuse, expand=request.GET.get("more", ""))
         paginator = CountedPaginator(facets.narrow(filterset.qs), settings.ARCHIVE_PAGE_SIZE, count=facets.total)
         page = paginator.get_page(nearest_page_number(request.GET.get("page")))
-        articles = _articles_of_page(filterset, reuse, page)
+        articles = articles_of_page(filterset, reuse, page)
         chart = coverage_chart(filterset, reuse, facets)
     if filterset.search_text:
         found = _snippets_of_page(filterset, reuse, page, articles)
@@ -116,8 +119,8 @@ def _feed_and_export_links(address: ArchiveAddress, fixed_filters) -> dict:
     }
 
 
-def _articles_of_page(filterset: ArticleFilterSet, reuse: Reuse, page) -> list[Article]:
-    """The page's articles, in an order reused like the facet counts.
+def articles_of_page(filterset: ArticleFilterSet, reuse: Reuse, page) -> list[Article]:
+    """The page's articles, in an order reused like the facet counts (the page's and the API's).
 
     Ordering a search's results means matching and ranking all of them
     (30,000 for a common word at 100,000 articles), so the ids of a page are
@@ -301,8 +304,16 @@ def article_citation(request, slug, citation_format):
 
 
 def bad_request(request, exception):
+    if errors.is_api_request(request):
+        return errors.problem(_("Something in the address was not in a form the archive can read."), 400)
     # Django's default renders without the request; ours keeps the page's language and links.
     return render(request, "400.html", status=400)
+
+
+def not_found(request, exception):
+    if errors.is_api_request(request):
+        return errors.problem(_("The API has nothing at this address: /api/ lists what it serves."), 404)
+    return defaults.page_not_found(request, exception)
 
 
 @require_safe

@@ -4,13 +4,14 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
+from coverage_archive.api.errors import API_ROOT
 from coverage_archive.sitemaps import SITEMAPS
 from coverage_archive.views import robots_txt
 
 urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     # The public read API (coverage_archive/api/): JSON, no language prefix.
-    path("api/v1/", include("coverage_archive.api.urls")),
+    path(API_ROOT, include("coverage_archive.api.urls")),
     path("robots.txt", robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap_index"),
     path(
@@ -24,5 +25,7 @@ urlpatterns = [
 ]
 
 handler400 = "coverage_archive.views.bad_request"
+# JSON under /api/v1/, the site's 404 page elsewhere.
+handler404 = "coverage_archive.views.not_found"
 # The database unreachable outside a view is a 503 too (coverage_archive/resilience.py).
 handler500 = "coverage_archive.resilience.server_error"

@@ -420,6 +420,34 @@ class TestDeployed:
         assert stylesheet, "the page does not link a hashed stylesheet"
         assert deployed.get(stylesheet.group(1), headers=HTTPS).status == 200
 
+    def test_the_api_answers_json_with_validators_and_logs_no_query(self, deployed):
+        url = "/api/v1/articles/?q=secret+api+words&facets=source&page_size=2"
+        answer = deployed.get(url, headers=HTTPS)
+        assert answer.status == 200
+        assert answer.headers["Content-Type"] == "application/json"
+        assert answer.headers["Access-Control-Allow-Origin"] == "*"
+        assert not answer.cookies()
+        body = json.loads(answer.body)
+        assert set(body) >= {"total", "results", "next", "facets"}
+        # The same workers, asked again with the ETag: 304, still readable by any origin.
+        again = deployed.get(url, headers={**HTTPS, "If-None-Match": answer.headers["ETag"]})
+        assert again.status == 304 and again.body == b""
+        assert again.headers["Access-Control-Allow-Origin"] == "*"
+        assert deployed.get(url, method="HEAD", headers=HTTPS).status == 200
+        # Errors are JSON too: an unknown address, a host the site does not serve.
+        for path, headers, status in (
+            ("/api/v1/no-such-thing/", HTTPS, 404),
+            ("/api/v1/articles/", {**HTTPS, "Host": "evil.example"}, 400),
+        ):
+            problem = deployed.get(path, headers=headers)
+            assert problem.status == status, path
+            assert problem.headers["Content-Type"] == "application/json"
+            assert json.loads(problem.body)["detail"]
+        log = deployed.wait_for_log('"GET /api/v1/articles/" 304')
+        assert "secret" not in log and "127.0.0.1" not in "".join(
+            line for line in log.splitlines() if "/api/v1/" in line
+        )
+
     def test_log_level_warning_records_a_page_not_found(self, deployed):
         assert deployed.get("/coverage/no-such-piece-here/", headers=HTTPS).status == 404
         deployed.wait_for_log("Not Found: /coverage/no-such-piece-here/")

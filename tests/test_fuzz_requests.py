@@ -43,6 +43,7 @@ LOCALIZED_ROUTES = [
     f"/coverage/{SEED_SLUG}/captures/1/",
     f"/coverage/{SEED_SLUG}/captures/1.warc.gz",
     "/privacy/",
+    "/api/",
     *(f"/{taxonomy}/" for taxonomy in TERMS),
     *(f"/{taxonomy}/{slug}/" for taxonomy, slug in TERMS.items()),
     *(f"/{taxonomy}/{slug}/feed/" for taxonomy, slug in TERMS.items()),

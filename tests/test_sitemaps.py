@@ -38,6 +38,7 @@ def test_the_sitemap_lists_exactly_the_published_articles_in_both_languages(read
     # Term pages of terms in use, and the fixed pages, in both languages.
     assert "http://testserver/subjects/used/" in locations
     assert "http://testserver/es/subjects/used/" in locations
+    assert {"http://testserver/api/", "http://testserver/es/api/"} <= locations
     assert not any("unused" in url for url in locations)
     assert {"http://testserver/", "http://testserver/es/", "http://testserver/es/coverage/"} <= locations
 

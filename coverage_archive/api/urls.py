@@ -11,7 +11,8 @@ app_name = "api"
 urlpatterns = [
     path("articles/", views.article_list, name="articles"),
     path("articles/<slug:slug>/", views.article_detail, name="article"),
-    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    # Readable by any origin too (an OpenAPI editor on another site), with the same validators.
+    path("openapi.json", views.public(SpectacularJSONAPIView.as_view()), name="openapi"),
 ]
 for taxonomy in TAXONOMIES:
     term_list, term_detail = views.term_views(taxonomy)

@@ -1,39 +1,96 @@
 """The public read API (/api/v1/): the pages' FilterSet, facets and visibility, as JSON."""
 
+import hashlib
+import time
 from functools import wraps
 
+from django.core.cache import cache
 from django.db.models import Count, Prefetch
 from django.urls import reverse
+from django.utils.cache import patch_cache_control, set_response_etag
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import conditional_page
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
-from coverage_archive.api import schema
+from coverage_archive import search
+from coverage_archive.api import errors, schema
 from coverage_archive.api.serializers import ArticleDetailSerializer, ArticleSerializer, TermWithCountSerializer
 from coverage_archive.facets import Reuse, compute_facets
 from coverage_archive.filters import ArchiveAddress, ArticleFilterSet
 from coverage_archive.models import Article, Organization, published_condition
 from coverage_archive.publishing import unpublished_answer
 from coverage_archive.taxonomies import Taxonomy
+from coverage_archive.views import CountedPaginator, articles_of_page
 
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 20
+# HEAD as well as GET, as every page of the site answers (DRF's api_view allows only the methods named).
+READ = ["GET", "HEAD"]
+MAX_PAGE_SIZE = schema.MAX_PAGE_SIZE
+DEFAULT_PAGE_SIZE = schema.DEFAULT_PAGE_SIZE
 FACET_NAMES = schema.FACET_NAMES
 
 
+# How long the time a version of an answer was first served is remembered (see first_served).
+FIRST_SERVED_MEMORY_SECONDS = 24 * 60 * 60
+
+
 def public(view):
-    """Public data for any origin (never credentials), with an ETag of the body: a client
-    that sends it back (If-None-Match) gets 304 and no body."""
-    view = conditional_page(view)
+    """Public data for any origin (never credentials), with validators: an ETag of the body
+    and a Last-Modified (see first_served). A client that sends either back (If-None-Match,
+    If-Modified-Since) gets 304 and no body while the answer is unchanged. `no-cache`: a
+    shared cache may keep an answer but asks again each time, so nothing stale is served."""
+
+    def dated(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        # After DRF renders the body, before conditional_page (whose callback comes next) compares.
+        response.add_post_render_callback(lambda rendered: _add_validators(request, rendered))
+        return response
+
+    conditional = conditional_page(wraps(view)(dated))
 
     @wraps(view)  # keeps DRF's view class, which the schema generator reads
     def answer(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        response["Access-Control-Allow-Origin"] = "*"
-        return response
+        response = conditional(request, *args, **kwargs)
+        if hasattr(response, "add_post_render_callback") and not response.is_rendered:
+            # Also on the 304 that conditional_page's callback may put in its place.
+            response.add_post_render_callback(errors.allow_any_origin)
+            return response
+        return errors.allow_any_origin(response)
 
     return answer
+
+
+def _add_validators(request, response):
+    if request.method != "GET" or response.status_code != 200:
+        return
+    patch_cache_control(response, no_cache=True)
+    set_response_etag(response)
+    served = first_served(request, response["ETag"])
+    if served is not None:
+        response["Last-Modified"] = http_date(served)
+
+
+def first_served(request, etag: str) -> int | None:
+    """When this version of this answer (its address and ETag) was first served, in whole seconds.
+
+    The time the archive's state behind an answer last changed is not known cheaply (a
+    withdrawal, a deletion, a piece going public at its scheduled time, a term renamed), but
+    the answer's ETag changes with any of them, so the first time a version is served is a
+    Last-Modified that can never hide a change: a later version is first served after this
+    one was. None within that first second, when an earlier version may have been served in
+    the same second, which If-Modified-Since (whole seconds) could not tell apart. Kept in the
+    cache (shared in Redis across app instances); if it is forgotten, the version counts as new
+    again: a later Last-Modified, fewer 304s, never a wrong one.
+    """
+    described = f"{request.get_full_path()}#{etag}"
+    key = "api:first-served:" + hashlib.sha256(described.encode()).hexdigest()
+    now = time.time()
+    first = cache.get(key)
+    if first is None:
+        first = now
+        cache.set(key, first, FIRST_SERVED_MEMORY_SECONDS)
+    return None if int(first) == int(now) else int(first)
 
 
 def _problems(errors: dict) -> Response:
@@ -74,7 +131,7 @@ def _articles():
 
 @public
 @schema.article_list
-@api_view(["GET"])
+@api_view(READ)
 def article_list(request):
     filterset = ArticleFilterSet.from_request(request, _articles())
     errors = {} if filterset.is_valid() else {name: list(messages) for name, messages in filterset.form.errors.items()}
@@ -90,15 +147,19 @@ def article_list(request):
     if errors:
         return _problems(errors)
     reuse = Reuse(ArchiveAddress.of_filters(filterset))
-    facets = compute_facets(filterset, reuse)
-    start = (page - 1) * page_size
-    results = list(facets.narrow(filterset.qs)[start : start + page_size])
+    # As the page reads them (coverage_archive/views.py): the same counts, and the same order of
+    # results, each reused for the next reader of the same filters.
+    with search.index_scans(bool(filterset.search_text)):
+        facets = compute_facets(filterset, reuse)
+        paginator = CountedPaginator(facets.narrow(filterset.qs), page_size, count=facets.total)
+        # Past the last page: no rows, and no query (an OFFSET beyond the database's integers fails).
+        results = articles_of_page(filterset, reuse, paginator.page(page)) if page <= paginator.num_pages else []
     asked = ArchiveAddress.of_request(request, request.build_absolute_uri(request.path))
     body = {
         "total": facets.total,
         "page": page,
         "page_size": page_size,
-        "next": asked.replacing("page", page + 1) if start + page_size < facets.total else None,
+        "next": asked.replacing("page", page + 1) if page < paginator.num_pages else None,
         "previous": asked.replacing("page", page - 1) if page > 1 else None,
         "results": ArticleSerializer(results, many=True, context={"request": request}).data,
     }
@@ -113,7 +174,7 @@ def article_list(request):
 
 @public
 @schema.article_detail
-@api_view(["GET"])
+@api_view(READ)
 def article_detail(request, slug):
     article = _articles().filter(slug=slug).first()
     if article is None:
@@ -144,6 +205,6 @@ def term_detail(request, slug, taxonomy: Taxonomy):
 
 def term_views(taxonomy: Taxonomy):
     """The taxonomy's list and term views, each its own operation in the description."""
-    as_list = public(schema.term_list(taxonomy)(api_view(["GET"])(term_list)))
-    as_detail = public(schema.term_detail(taxonomy)(api_view(["GET"])(term_detail)))
+    as_list = public(schema.term_list(taxonomy)(api_view(READ)(term_list)))
+    as_detail = public(schema.term_detail(taxonomy)(api_view(READ)(term_detail)))
     return as_list, as_detail

@@ -1,7 +1,12 @@
 import datetime
+import time
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.http import http_date, parse_http_date
 
 from coverage_archive.models import Article
 from tests.factories import ArticleFactory, SourceFactory, SubjectFactory
@@ -99,5 +104,82 @@ def test_any_origin_may_read_and_a_known_etag_gets_304(client, archive):
     assert "Access-Control-Allow-Credentials" not in response
     again = client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]})
     assert again.status_code == 304 and again.content == b""
+    assert again["Access-Control-Allow-Origin"] == "*"  # a browser revalidating checks the 304 too
     ArticleFactory(title="A new piece")
     assert client.get("/api/v1/articles/", headers={"if-none-match": response["ETag"]}).status_code == 200
+
+
+def _next_second():
+    """Wait into the next whole second (HTTP dates are in whole seconds)."""
+    time.sleep(1 - time.time() % 1 + 0.01)
+
+
+def test_last_modified_is_when_the_answer_was_first_served_and_gets_304_until_it_changes(client, archive):
+    cache.clear()
+    url = f"/api/v1/articles/{archive[0].slug}/"
+    first = client.get(url)
+    assert "no-cache" in first["Cache-Control"]  # a shared cache asks again before reusing it
+    # Within the second it was first served, no date: another version may have been served in it.
+    if "Last-Modified" in first:
+        assert parse_http_date(first["Last-Modified"]) < int(time.time())
+    _next_second()
+    served = client.get(url)
+    last_modified = served["Last-Modified"]
+    assert parse_http_date(last_modified) <= int(time.time()) - 1
+    again = client.get(url, headers={"if-modified-since": last_modified})
+    assert again.status_code == 304 and again.content == b""
+    assert again["Last-Modified"] == last_modified
+    earlier = http_date(parse_http_date(last_modified) - 1)
+    assert client.get(url, headers={"if-modified-since": earlier}).status_code == 200
+
+    Article.objects.filter(pk=archive[0].pk).update(title="A corrected title")  # no timestamp touched
+    changed = client.get(url, headers={"if-modified-since": last_modified})
+    assert changed.status_code == 200 and changed.json()["title"] == "A corrected title"
+    _next_second()
+    assert parse_http_date(client.get(url)["Last-Modified"]) > parse_http_date(last_modified)
+
+
+def test_a_list_changed_by_a_withdrawal_is_not_answered_304(client, archive):
+    cache.clear()
+    _next_second()
+    client.get("/api/v1/subjects/")
+    _next_second()
+    last_modified = client.get("/api/v1/subjects/")["Last-Modified"]
+    Article.objects.filter(pk=archive[0].pk).update(status=Article.Status.WITHDRAWN)
+    response = client.get("/api/v1/subjects/", headers={"if-modified-since": last_modified})
+    assert response.status_code == 200
+    assert response.json()["results"][0]["published_count"] == 4
+
+
+def test_a_page_past_the_end_is_empty_however_large_its_number(client, archive):
+    """Found by schemathesis: page=2791185292917691383808 made an OFFSET the database refused (a 500)."""
+    for page in (3, 2791185292917691383808):
+        body = client.get("/api/v1/articles/", {"page": page, "page_size": 5}).json()
+        assert body["total"] == 6 and body["results"] == [] and body["next"] is None
+
+
+def test_the_api_reads_the_results_in_the_order_the_page_kept(client, archive, settings, steady_database):
+    """Ordering a broad view or a search means reading all its results: the page keeps the order of each
+    page it serves (views.articles_of_page), and the API's same page reads it instead of ordering again."""
+    settings.ARCHIVE_CACHE_SECONDS = 600
+    cache.clear()
+    page = client.get("/coverage/", {"subject": "organizing"})
+    with CaptureQueriesContext(connection) as queries:
+        api = client.get("/api/v1/articles/", {"subject": "organizing", "page_size": 20}).json()
+    assert [a["slug"] for a in api["results"]] == [a.slug for a in page.context["articles"]]
+    assert not [q["sql"] for q in queries.captured_queries if "LIMIT" in q["sql"].upper()]
+
+
+def test_every_operation_answers_head_as_get_without_a_body(client, archive):
+    """Found running the API under gunicorn: HEAD (curl -I, link checkers) answered 405."""
+    for url in (
+        "/api/v1/articles/",
+        f"/api/v1/articles/{archive[0].slug}/",
+        "/api/v1/subjects/",
+        "/api/v1/sources/radio/",
+    ):
+        head, get = client.head(url), client.get(url)
+        assert head.status_code == 200, url
+        assert head.content == b""
+        assert head["Content-Type"] == get["Content-Type"] == "application/json"
+        assert head["Access-Control-Allow-Origin"] == "*"

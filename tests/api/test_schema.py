@@ -37,3 +37,25 @@ def test_every_route_of_the_api_is_described(served):
     assert {"/api/v1/articles/", "/api/v1/articles/{slug}/", "/api/v1/subjects/", "/api/v1/sources/{slug}/"} <= paths
     listed = {p["name"] for p in served["paths"]["/api/v1/articles/"]["get"]["parameters"]}
     assert {"q", "subject", "source", "type", "organization", "language", "sort", "page", "facets"} <= listed
+
+
+def test_the_list_parameters_say_what_the_api_accepts(served):
+    parameters = {p["name"]: p["schema"] for p in served["paths"]["/api/v1/articles/"]["get"]["parameters"]}
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
+    assert parameters["page"]["minimum"] == 1
+    assert parameters["sort"]["enum"] == ["relevance", "newest", "oldest", "title"]
+    assert "es" in parameters["language"]["enum"]
+    assert parameters["subject"] == {"type": "array", "items": {"type": "string"}}
+    assert parameters["date_from"]["pattern"] == parameters["date_to"]["pattern"]
+
+
+def test_every_operation_may_answer_400_and_503_with_a_json_problem(served):
+    for path, operations in served["paths"].items():
+        for operation in operations.values():
+            assert {"400", "503"} <= set(operation["responses"]), path
+
+
+def test_any_origin_may_read_the_description(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert client.get("/api/v1/openapi.json", headers={"if-none-match": response["ETag"]}).status_code == 304

@@ -11,7 +11,12 @@ from tests.browser.archive_data import PUBLIC_PAGES, SEED_SLUG, build_archive
 pytestmark = pytest.mark.browser
 
 MAX_BYTES = 50_000
-PAGES = {"home": "/", "archive-with-20-results": "/coverage/", "article-seed": f"/coverage/{SEED_SLUG}/"}
+PAGES = {
+    "home": "/",
+    "archive-with-20-results": "/coverage/",
+    "article-seed": f"/coverage/{SEED_SLUG}/",
+    "api-docs": "/api/",
+}
 
 
 def test_pages_weigh_under_50_kb_with_their_css(browsing, transactional_db, record_property):
