@@ -178,11 +178,10 @@ def article_list(request):
 def article_detail(request, slug):
     article = _articles().filter(slug=slug).first()
     if article is None:
-        answer, moved_to = unpublished_answer(slug)
+        answer, moved_to = unpublished_answer(slug, lambda moved: reverse("api:article", kwargs={"slug": moved.slug}))
         if answer == "moved":
-            new_slug = moved_to.rstrip("/").rsplit("/", 1)[-1]
             response = Response(status=301)
-            response["Location"] = reverse("api:article", kwargs={"slug": new_slug})
+            response["Location"] = moved_to
             return response
         if answer == "withdrawn":
             return Response({"detail": _("This piece was withdrawn from the archive.")}, status=410)
