@@ -12,7 +12,7 @@ former slugs that redirect, the whole change history, and the accounts the
 history names (without passwords) with their groups and permissions. Dates and
 times are ISO 8601, times in UTC with microseconds. Columns derived from others
 are left out and rebuilt on restore: the normalised original URL (by
-normalize_url) and the search columns (by the database's triggers).
+normalize_url) and the search index (by the database's triggers).
 
 The export is deterministic — the same archive gives the same bytes, on SQLite
 or PostgreSQL, and the file holds no time of export (the file's own date says
@@ -57,7 +57,7 @@ FORMAT = "know-your-rights-archive"
 VERSION = 1
 BATCH_SIZE = 1000
 # Derived columns, rebuilt on restore rather than stored.
-DERIVED_FIELDS = {Article: {"search_text", "original_url_normalized"}}
+DERIVED_FIELDS = {Article: {"original_url_normalized"}}
 USER_FIELDS = (
     "id",
     "username",
