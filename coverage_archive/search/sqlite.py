@@ -200,7 +200,7 @@ def snippets_within(articles, text: str, milliseconds: int) -> Snippets:
     """The page's snippets if they are cut within `milliseconds`, else none.
 
     Cut here in Python, from texts of at most INDEXED_BODY_CHARACTERS: the
-    time is checked between articles, and a page over it shows its results
+    time is checked after each article, and a page over it shows its results
     without snippets, and says so, as on PostgreSQL.
     """
     deadline = time.monotonic() + milliseconds / 1000
@@ -221,11 +221,11 @@ def snippets(articles, text: str, deadline: float | None = None) -> dict[int, Sa
     rows = Article.objects.filter(pk__in=[article.pk for article in articles]).values_list("pk", "summary", "body")
     found = {}
     for pk, summary, body in rows:
-        if deadline is not None and time.monotonic() > deadline:
-            return None
         document = summary[:INDEXED_SUMMARY_CHARACTERS] + "\n" + body[:INDEXED_BODY_CHARACTERS]
         if snippet := cut_snippet(document, clauses):
             found[pk] = snippet
+        if deadline is not None and time.monotonic() > deadline:
+            return None
     return found
 
 
