@@ -555,7 +555,7 @@ class ArticleSearchIndex(models.Model):
         Article,
         on_delete=models.DO_NOTHING,
         primary_key=True,
-        db_column="article_id",  # the rowid, repeated (see search_sqlite.sql)
+        db_column="rowid",
         db_constraint=False,
         related_name="search_index",
         editable=False,

@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 (
                     "article",
                     models.OneToOneField(
-                        db_column="article_id",
+                        db_column="rowid",
                         db_constraint=False,
                         editable=False,
                         on_delete=django.db.models.deletion.DO_NOTHING,

@@ -21,22 +21,23 @@
 -- the articles table, where the snippets are cut from. The triggers rewrite an
 -- article's row in the same transaction as any change to what it holds.
 --
--- article_id repeats the rowid for the join from the articles (ArticleSearchIndex):
--- FTS5 cannot look a row up by an ordinary column, so SQLite's planner reads the
--- MATCH first and each match's article by its key. Joined on the rowid, it read
--- every published article and ran the MATCH again for each (3.4 s for a common
--- word at 10,000 articles, against 20 ms).
+-- A search joins this table to the articles by rowid. SQLite's planner must read
+-- the MATCH first and each match's article by its key: read the other way, it
+-- runs the MATCH again for every published article (3.4 s for a common word at
+-- 10,000 articles, against 20 ms). Without statistics it takes "status =
+-- 'published'" for a selective condition and reads the other way, so the app
+-- writes planner statistics for the articles table after every `migrate`
+-- (coverage_archive.sql.write_sqlite_planner_statistics).
 
 CREATE VIRTUAL TABLE IF NOT EXISTS coverage_archive_articlesearchindex USING fts5(
     title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es,
-    article_id UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 0'
 );
 
 -- Every article, from nothing: migration 0017 and rebuild_sqlite_search_index().
 INSERT OR REPLACE INTO coverage_archive_articlesearchindex
-    (rowid, article_id, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
-SELECT a.id, a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
+    (rowid, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
+SELECT a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
     kyr_stems_en(substr(a.summary, 1, 20000)), kyr_stems_es(substr(a.summary, 1, 20000)),
     kyr_stems_en(substr(a.body, 1, 200000)), kyr_stems_es(substr(a.body, 1, 200000)),
     kyr_stems_en(coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
@@ -56,8 +57,8 @@ WHERE true;
 CREATE TRIGGER article_search_index_inserted
 AFTER INSERT ON coverage_archive_article BEGIN
     INSERT OR REPLACE INTO coverage_archive_articlesearchindex
-        (rowid, article_id, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
-    SELECT a.id, a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
+        (rowid, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
+    SELECT a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
         kyr_stems_en(substr(a.summary, 1, 20000)), kyr_stems_es(substr(a.summary, 1, 20000)),
         kyr_stems_en(substr(a.body, 1, 200000)), kyr_stems_es(substr(a.body, 1, 200000)),
         kyr_stems_en(coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
@@ -80,8 +81,8 @@ AFTER UPDATE OF title, summary, body, source_id ON coverage_archive_article
 WHEN OLD.title IS NOT NEW.title OR OLD.summary IS NOT NEW.summary OR OLD.body IS NOT NEW.body
     OR OLD.source_id IS NOT NEW.source_id BEGIN
     INSERT OR REPLACE INTO coverage_archive_articlesearchindex
-        (rowid, article_id, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
-    SELECT a.id, a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
+        (rowid, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
+    SELECT a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
         kyr_stems_en(substr(a.summary, 1, 20000)), kyr_stems_es(substr(a.summary, 1, 20000)),
         kyr_stems_en(substr(a.body, 1, 200000)), kyr_stems_es(substr(a.body, 1, 200000)),
         kyr_stems_en(coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
@@ -108,8 +109,8 @@ END;
 CREATE TRIGGER articleorganization_search_index_inserted
 AFTER INSERT ON coverage_archive_articleorganization BEGIN
     INSERT OR REPLACE INTO coverage_archive_articlesearchindex
-        (rowid, article_id, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
-    SELECT a.id, a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
+        (rowid, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
+    SELECT a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
         kyr_stems_en(substr(a.summary, 1, 20000)), kyr_stems_es(substr(a.summary, 1, 20000)),
         kyr_stems_en(substr(a.body, 1, 200000)), kyr_stems_es(substr(a.body, 1, 200000)),
         kyr_stems_en(coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
@@ -129,8 +130,8 @@ END;
 CREATE TRIGGER articleorganization_search_index_deleted
 AFTER DELETE ON coverage_archive_articleorganization BEGIN
     INSERT OR REPLACE INTO coverage_archive_articlesearchindex
-        (rowid, article_id, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
-    SELECT a.id, a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
+        (rowid, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
+    SELECT a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
         kyr_stems_en(substr(a.summary, 1, 20000)), kyr_stems_es(substr(a.summary, 1, 20000)),
         kyr_stems_en(substr(a.body, 1, 200000)), kyr_stems_es(substr(a.body, 1, 200000)),
         kyr_stems_en(coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
@@ -150,8 +151,8 @@ END;
 CREATE TRIGGER articleorganization_search_index_updated
 AFTER UPDATE ON coverage_archive_articleorganization BEGIN
     INSERT OR REPLACE INTO coverage_archive_articlesearchindex
-        (rowid, article_id, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
-    SELECT a.id, a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
+        (rowid, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
+    SELECT a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
         kyr_stems_en(substr(a.summary, 1, 20000)), kyr_stems_es(substr(a.summary, 1, 20000)),
         kyr_stems_en(substr(a.body, 1, 200000)), kyr_stems_es(substr(a.body, 1, 200000)),
         kyr_stems_en(coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
@@ -173,8 +174,8 @@ CREATE TRIGGER source_search_index_renamed
 AFTER UPDATE OF name ON coverage_archive_source
 WHEN OLD.name IS NOT NEW.name BEGIN
     INSERT OR REPLACE INTO coverage_archive_articlesearchindex
-        (rowid, article_id, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
-    SELECT a.id, a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
+        (rowid, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
+    SELECT a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
         kyr_stems_en(substr(a.summary, 1, 20000)), kyr_stems_es(substr(a.summary, 1, 20000)),
         kyr_stems_en(substr(a.body, 1, 200000)), kyr_stems_es(substr(a.body, 1, 200000)),
         kyr_stems_en(coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
@@ -196,8 +197,8 @@ CREATE TRIGGER organization_search_index_renamed
 AFTER UPDATE OF name ON coverage_archive_organization
 WHEN OLD.name IS NOT NEW.name BEGIN
     INSERT OR REPLACE INTO coverage_archive_articlesearchindex
-        (rowid, article_id, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
-    SELECT a.id, a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
+        (rowid, title_en, title_es, summary_en, summary_es, body_en, body_es, names_en, names_es)
+    SELECT a.id, kyr_stems_en(a.title), kyr_stems_es(a.title),
         kyr_stems_en(substr(a.summary, 1, 20000)), kyr_stems_es(substr(a.summary, 1, 20000)),
         kyr_stems_en(substr(a.body, 1, 200000)), kyr_stems_es(substr(a.body, 1, 200000)),
         kyr_stems_en(coalesce((SELECT s.name FROM coverage_archive_source s WHERE s.id = a.source_id), '')
