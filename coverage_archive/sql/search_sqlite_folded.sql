@@ -1,12 +1,13 @@
--- SQLite's search text as it stands: the triggers that keep it, in one place.
--- Migrations 0002, 0009, 0011 and 0013 built them and stay as history; the
--- latest migration that changes them applies this file (coverage_archive.sql),
--- and tests/test_search_sql.py holds the database's triggers to it.
+-- SQLite's earlier search, history: the triggers that kept a folded copy of
+-- each article's text (Article.search_text), as migrations 0014 and 0015
+-- applied them and migrating back past 0017 installs them again. Migration
+-- 0017 replaced them with the FTS5 index of search_sqlite.sql; 0018 dropped the
+-- column.
 --
 -- Each article's search_text is its title, summary, text, source name and
 -- organization names, casefolded, unaccented and parted into words by single
 -- spaces by kyr_fold(), a function the app registers on every SQLite
--- connection (coverage_archive.search.words_of). The triggers rewrite it in the
+-- connection (coverage_archive.search.sqlite.words_of). The triggers rewrite it in the
 -- same transaction as any change to what it holds. SQLite drops a table's
 -- triggers when a migration rebuilds the table: such a migration must apply
 -- this file again afterwards (coverage_archive.sql.install_search_index).
