@@ -338,6 +338,14 @@ def test_a_search_matches_whole_words_not_parts_of_words(reader):
     assert found(reader, '"ice raids"') == [ice.title]  # punctuation between a phrase's words
 
 
+def test_a_search_with_nothing_to_look_for_keeps_every_article_and_can_be_ranked():
+    from coverage_archive.search import search
+
+    article = ArticleFactory()
+    for query in ("!!!", "_", "\u0301", ""):
+        assert list(search(Article.objects.all(), query).order_by("-rank")) == [article], query
+
+
 def test_fold_and_the_web_query_parser():
     assert fold("Ñandú DEPORTACIÓN straße") == "nandu deportacion strasse"
     [first, second] = parse_web_query('"Facial Recognition" -amazon OR cámaras')

@@ -168,8 +168,8 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     expressions = [expression for clause in clauses if (expression := _clause_expression(clause))]
     # Alternatives of exclusions alone ("-ice"): every article outside their matches.
     outside = [excluded for clause in clauses if not clause.required and (excluded := _any_of(clause.excluded))]
-    if not expressions and not outside:  # nothing FTS5 can look for
-        return queryset.filter(pk__in=[]).annotate(rank=Value(0.0)) if clauses else queryset
+    if not expressions and not outside:  # nothing to look for, or only what FTS5 cannot read
+        return (queryset.filter(pk__in=[]) if clauses else queryset).annotate(rank=Value(0.0))
     match = " OR ".join(f"({expression})" for expression in expressions)
     if not outside:
         # One MATCH through the index's join, which bm25() ranks.
