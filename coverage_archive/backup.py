@@ -14,7 +14,7 @@ change history, and the accounts the history names (without passwords) with
 their groups and permissions. Dates and times are ISO 8601, times in UTC with
 microseconds; JSON values with their keys sorted. Columns derived from others
 are left out and rebuilt on restore: the normalised original URL (by
-normalize_url) and the search columns (by the database's triggers).
+normalize_url) and the search index (by the database's triggers).
 
 Each capture's WARC file travels in its capture's line, base64, as its last
 field (``warc_base64``), so a backup is one file to copy. It is streamed from
@@ -83,7 +83,7 @@ WARC_DATA = "warc_base64"
 # Read and encoded this much of a WARC file at a time (a multiple of 3: base64 pieces join up).
 WARC_CHUNK = 3 * 64 * 1024
 # Derived columns, rebuilt on restore rather than stored.
-DERIVED_FIELDS = {Article: {"search_text", "original_url_normalized"}}
+DERIVED_FIELDS = {Article: {"original_url_normalized"}}
 USER_FIELDS = (
     "id",
     "username",

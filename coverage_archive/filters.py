@@ -177,7 +177,7 @@ class ArticleFilterSet(django_filters.FilterSet):
         return filterset
 
     def filter_text(self, queryset, name, value):
-        """Full-text search on PostgreSQL, folded-text search on SQLite (coverage_archive.search)."""
+        """Full-text search: PostgreSQL's or SQLite's FTS5, the same behaviour (coverage_archive.search)."""
         if not search.has_terms(value):
             return queryset  # only spaces, punctuation or OR: nothing to look for
         return search.search(queryset, value)

@@ -208,10 +208,10 @@ class ArticleQuerySet(models.QuerySet):
     def for_listing(self):
         """Everything a result row shows, in a constant number of queries.
 
-        The body and its folded copy (a few kilobytes each) stay in the database:
-        lists show the summary, and a search's snippets are cut in the database.
+        The body (a few kilobytes) stays in the database: lists show the summary,
+        and a search's snippets read it for the page's results alone.
         """
-        return self._with_terms().defer("body", "search_text")
+        return self._with_terms().defer("body")
 
     def for_export(self):
         """Everything an export row holds, in a constant number of queries per chunk of rows."""
@@ -308,11 +308,6 @@ class Article(models.Model):
         blank=True,
         help_text=_("When readers can first see it. Set automatically on first publish."),
     )
-    # SQLite's search column (casefolded, unaccented text), kept current by
-    # database triggers (migration 0002_article_search) on every insert, text
-    # change, organization link change and source or organization rename.
-    # PostgreSQL keeps its index in ArticleSearchDocument instead.
-    search_text = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(
@@ -494,9 +489,8 @@ class ArticleOrganization(models.Model):
 
 
 # Every change to an article, with its subjects and organizations as they were
-# (registered here because the link models must exist first). The search columns
-# are derived by the database and would only bloat each entry.
-simple_history.register(Article, excluded_fields=["search_text"], m2m_fields=["subjects", "organizations"])
+# (registered here because the link models must exist first).
+simple_history.register(Article, m2m_fields=["subjects", "organizations"])
 
 
 class ArticleSearchDocument(models.Model):
@@ -504,10 +498,10 @@ class ArticleSearchDocument(models.Model):
 
     Written by migration 0011's triggers in the same transaction as every
     insert, text change, organization link change and source or organization
-    rename, never by the app; empty on SQLite, which searches
-    Article.search_text. A table of its own so that the index's rows are narrow:
+    rename, never by the app; absent on SQLite, which searches
+    ArticleSearchIndex. A table of its own so that the index's rows are narrow:
     the large vector lives out of line (TOAST), and matching it through its GIN
-    index reads neither it nor the articles' text. See coverage_archive/search.py.
+    index reads neither it nor the articles' text. See coverage_archive/search/postgresql.py.
     """
 
     article = models.OneToOneField(
@@ -522,6 +516,55 @@ class ArticleSearchDocument(models.Model):
 
     class Meta:
         # Its GIN index is created by migration 0011 (PostgreSQL only).
+        default_permissions = ()
+
+    def __str__(self):
+        return str(self.article)
+
+
+class SearchIndexMatch(models.Lookup):
+    """`column MATCH query`: FTS5's full-text match (see ArticleSearchIndex)."""
+
+    lookup_name = "match"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class SearchIndexDocument(models.TextField):
+    """FTS5's hidden column named as its table: what MATCH and bm25() are given."""
+
+
+SearchIndexDocument.register_lookup(SearchIndexMatch)
+
+
+class ArticleSearchIndex(models.Model):
+    """An article's row of SQLite's full-text index (an FTS5 table), kept by database triggers.
+
+    Made by migration 0017 and written by the triggers of coverage_archive/sql/
+    search_sqlite.sql in the same transaction as every insert, text change,
+    organization link change and source or organization rename, never by the
+    app; absent on PostgreSQL. Its columns hold stems (coverage_archive.search.
+    sqlite), so the model names only what a search needs: the row's article
+    and the table's hidden column, which MATCH and bm25() take.
+    """
+
+    article = models.OneToOneField(
+        Article,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_column="rowid",
+        db_constraint=False,
+        related_name="search_index",
+        editable=False,
+    )
+    document = SearchIndexDocument(db_column="coverage_archive_articlesearchindex", editable=False)
+
+    class Meta:
+        managed = False  # a virtual table: SQL of its own (coverage_archive/sql/search_sqlite.sql)
+        db_table = "coverage_archive_articlesearchindex"
         default_permissions = ()
 
     def __str__(self):

@@ -304,8 +304,9 @@ EXPORT_CONCURRENCY = env_int("EXPORT_CONCURRENCY", 2)
 # admin and management commands are not limited. 0 turns it off.
 READER_STATEMENT_TIMEOUT_MS = env_int("READER_STATEMENT_TIMEOUT_MS", 5000)
 # The search snippets of one page (PostgreSQL's ts_headline, whose cost grows
-# steeply with the phrases and ORs of a query) get this much; beyond it the page
-# shows its results without snippets, with a note.
+# steeply with the phrases and ORs of a query; on SQLite, cut in Python from the
+# page's texts) get this much; beyond it the page shows its results without
+# snippets, with a note.
 SNIPPET_TIME_BUDGET_MS = 1000
 
 # The preservation fetcher ("Add from a link", captures, link checks) refuses private, loopback,

@@ -149,7 +149,6 @@ def wordy_articles(db):
     return [ArticleFactory(title=f"Synthetic wordy piece {n}", body=text) for n in range(3)]
 
 
-@postgresql_only
 def test_snippets_over_their_budget_are_left_out_with_a_note(client, wordy_articles, settings):
     settings.SNIPPET_TIME_BUDGET_MS = 1
     response = client.get("/coverage/", {"q": COSTLY_SEARCH})
@@ -162,7 +161,6 @@ def test_snippets_over_their_budget_are_left_out_with_a_note(client, wordy_artic
     assert client.get("/coverage/", {"q": "wordy"}).status_code == 200
 
 
-@postgresql_only
 def test_snippets_within_their_budget_are_shown(client, wordy_articles):
     response = client.get("/coverage/", {"q": '"the of"'})
     assert not response.context["snippets_left_out"]

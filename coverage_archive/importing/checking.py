@@ -340,8 +340,7 @@ def batches(items, size=BATCH_SIZE):
 def _match_existing(checker: _Checker, planned: list):
     """Attach to each planned row the article it updates, if any; report rows that clash."""
     plan = checker.plan
-    # The search columns are the database's own and never compared: left out of the fetch.
-    articles = Article.objects.defer("search_text").order_by()
+    articles = Article.objects.order_by()
     normalized_urls = {row.row: normalize_url(row.values.get("original_url", "")) for row in planned}
     by_url = {}
     for batch in batches(set(normalized_urls.values()) - {""}):

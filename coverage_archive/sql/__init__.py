@@ -1,34 +1,134 @@
 """The search index's SQL as it stands, one file per database.
 
-search_postgresql.sql and search_sqlite.sql hold every function and trigger
-that keeps the search index current; migrations apply them with
-install_search_index(), and tests/test_search_sql.py holds the database's
-definitions to the files.
+search_postgresql.sql holds every function and trigger that keeps
+PostgreSQL's index current; migrations apply it with install_search_index().
+search_sqlite.sql holds SQLite's FTS5 table, the statement that fills it and
+the triggers that keep it current, which the app installs after every
+`migrate` and drops before one (coverage_archive.apps; see the file).
+search_sqlite_folded.sql is SQLite's earlier search (migrations 0014-0016),
+kept for those migrations and for migrating back past 0017.
+tests/test_search_sql.py holds the database's definitions to the files.
 """
 
 import re
 from pathlib import Path
 
 FOLDER = Path(__file__).resolve().parent
+SQLITE_INDEX_TABLE = "coverage_archive_articlesearchindex"
 
 
-def search_sql(vendor: str) -> str:
-    return (FOLDER / f"search_{vendor}.sql").read_text(encoding="utf-8")
+def search_sql(name: str) -> str:
+    return (FOLDER / f"search_{name}.sql").read_text(encoding="utf-8")
 
 
-def sqlite_triggers() -> dict[str, str]:
-    """search_sqlite.sql's triggers, each CREATE TRIGGER statement by the trigger's name."""
-    text = "\n".join(line for line in search_sql("sqlite").splitlines() if not line.startswith("--"))
-    statements = [part.strip().removesuffix(";") for part in re.split(r"^(?=CREATE TRIGGER )", text, flags=re.M)]
-    return {statement.split()[2]: statement for statement in statements if statement}
+def _statements(name: str) -> list[str]:
+    text = "\n".join(line for line in search_sql(name).splitlines() if not line.startswith("--"))
+    parts = re.split(r"^(?=CREATE |INSERT )", text, flags=re.M)
+    return [part.strip().removesuffix(";") for part in parts if part.strip()]
 
 
-def install_search_index(schema_editor) -> None:
-    """Define (or define again) the search index's functions and triggers from the files."""
+def sqlite_triggers(name: str = "sqlite") -> dict[str, str]:
+    """A file's triggers, each CREATE TRIGGER statement by the trigger's name."""
+    statements = [statement for statement in _statements(name) if statement.startswith("CREATE TRIGGER ")]
+    return {statement.split()[2]: statement for statement in statements}
+
+
+def sqlite_index_table() -> str:
+    """search_sqlite.sql's CREATE VIRTUAL TABLE statement."""
+    return next(statement for statement in _statements("sqlite") if statement.startswith("CREATE VIRTUAL TABLE"))
+
+
+def sqlite_index_fill() -> str:
+    """search_sqlite.sql's statement that writes every article's row."""
+    return next(statement for statement in _statements("sqlite") if statement.startswith("INSERT "))
+
+
+def install_search_index(schema_editor, sqlite: str = "sqlite_folded") -> None:
+    """Define (or define again) the search index's functions and triggers from the files.
+
+    On SQLite, the triggers of `sqlite`: migrations 0014 and 0015 installed the
+    folded-text search's (the FTS5 triggers are the app's to install, see
+    install_sqlite_search_triggers).
+    """
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         schema_editor.execute(search_sql("postgresql"), params=None)
     elif vendor == "sqlite":
-        for name, statement in sqlite_triggers().items():
+        for name, statement in sqlite_triggers(sqlite).items():
             schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
             schema_editor.execute(statement)
+
+
+def sqlite_index_exists(connection) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = %s", [SQLITE_INDEX_TABLE])
+        return cursor.fetchone() is not None
+
+
+def drop_sqlite_search_triggers(connection) -> None:
+    """Drop the FTS5 index's triggers, so that migrations may rebuild the tables they name."""
+    with connection.cursor() as cursor:
+        for name in sqlite_triggers():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def install_sqlite_search_triggers(connection) -> None:
+    """(Re)install the FTS5 index's triggers, where migration 0017 has made the index.
+
+    Articles added or removed while they were off (by a data migration) are
+    indexed or unindexed here; a data migration that changes indexed text must
+    call rebuild_sqlite_search_index() itself.
+    """
+    if connection.vendor != "sqlite" or not sqlite_index_exists(connection):
+        return
+    with connection.cursor() as cursor:
+        for name, statement in sqlite_triggers().items():
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(statement)
+        cursor.execute(f"DELETE FROM {SQLITE_INDEX_TABLE} WHERE rowid NOT IN (SELECT id FROM coverage_archive_article)")
+        missing = f"a.id NOT IN (SELECT rowid FROM {SQLITE_INDEX_TABLE})"
+        cursor.execute(sqlite_index_fill().replace("WHERE true", f"WHERE {missing}"))
+    write_sqlite_planner_statistics(connection)
+
+
+# The articles table's shape as SQLite's planner should see it (sqlite_stat1's
+# format: rows, then rows per distinct value of each leading column of an index):
+# a large archive, where an index's first column (a status, a language, a source,
+# a day) leaves a hundredth of the rows. Measured by ANALYZE, a new archive's
+# handful of rows would make every condition look selective.
+ASSUMED_ARTICLES = 1_000_000
+ASSUMED_ROWS_PER_VALUE = 10_000
+
+
+def write_sqlite_planner_statistics(connection) -> None:
+    """Write planner statistics for the articles table where ANALYZE has measured none.
+
+    A search joins the FTS5 index to the articles (see search_sqlite.sql); with
+    no statistics, SQLite takes any indexed condition on the articles ("status =
+    'published'") for one that leaves ten rows, reads the articles first and runs
+    the MATCH again for each. SQLite documents writing sqlite_stat1 for exactly
+    this ("Manual Control Of Query Plans Using SQLITE_STAT Tables"); an operator's
+    ANALYZE replaces these with measured figures, and they are kept.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE sqlite_schema")  # makes sqlite_stat1 if it is missing, measures nothing
+        cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'coverage_archive_article'")
+        if cursor.fetchone():
+            return
+        cursor.execute("SELECT name FROM pragma_index_list('coverage_archive_article')")
+        for (index,) in cursor.fetchall():
+            cursor.execute("SELECT count(*) FROM pragma_index_info(%s)", [index])
+            columns = cursor.fetchone()[0]
+            per_value = [ASSUMED_ROWS_PER_VALUE] + [1] * (columns - 1)
+            cursor.execute(
+                "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('coverage_archive_article', %s, %s)",
+                [index, " ".join(map(str, [ASSUMED_ARTICLES, *per_value]))],
+            )
+        cursor.execute("ANALYZE sqlite_schema")  # loads them
+
+
+def rebuild_sqlite_search_index(connection) -> None:
+    """Write every article's row of the FTS5 index again."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SQLITE_INDEX_TABLE}")
+        cursor.execute(sqlite_index_fill())
