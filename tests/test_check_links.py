@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -174,6 +175,15 @@ def test_the_article_list_filters_by_link_state_and_shows_when_last_seen_working
     for value, shown, hidden in [("gone", gone, fine), ("fine", fine, gone), ("unchecked", unchecked, gone)]:
         page = client.get(ARTICLES, {"link_state": value}).content.decode()
         assert shown.title in page and hidden.title not in page, value
+
+
+@pytest.mark.django_db
+def test_the_link_state_filter_comes_before_the_long_lists_of_subjects_and_sources(client, editor):
+    ArticleFactory.create_batch(2)  # two subjects and two sources, so their filters show
+    client.force_login(editor)
+    page = client.get(ARTICLES).content.decode()
+    titles = re.findall(r'data-filter-title="([^"]*)"', page)
+    assert titles.index("link state") < titles.index("subjects") < titles.index("source"), titles
 
 
 @pytest.mark.django_db
