@@ -152,6 +152,24 @@ def test_one_request_at_a_time_per_host_with_the_delay_between(site):
     assert site.most_in_flight[f"localhost:{site.port}"] == 1
 
 
+@pytest.mark.django_db
+def test_a_slow_host_keeps_one_thread_and_never_holds_up_the_other_hosts(site):
+    # Two links on a host whose pages hang past the timeout, read first; six on a host that answers.
+    slow_port = site.also_on("127.0.0.2")
+    for number in range(2):
+        ArticleFactory(original_url=f"http://127.0.0.2:{slow_port}/slow?n={number}")
+    quick = {ArticleFactory(original_url=site.url(f"/report.pdf?n={number}")).pk for number in range(6)}
+    order = []
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.0/8",)):
+        counts = checking.check_links(
+            concurrency=2, per_host_delay=0, timeout=1.5, on_result=lambda result: order.append(result.article_id)
+        )
+    assert counts == {LinkOutcome.FINE: 6, LinkOutcome.FAILING: 2}
+    # The slow host's first link takes its whole timeout in one thread; the other thread checks the
+    # answering host's links meanwhile, instead of waiting behind the slow host's second link.
+    assert set(order[:6]) == quick, order
+
+
 # --- The admin: the list by link state, when last seen working, and the proposed new URL ------------
 
 ARTICLES = "/admin/coverage_archive/article/"
