@@ -170,6 +170,29 @@ def test_a_slow_host_keeps_one_thread_and_never_holds_up_the_other_hosts(site):
     assert set(order[:6]) == quick, order
 
 
+@pytest.mark.django_db
+def test_a_hosts_links_beyond_what_may_wait_are_left_for_a_later_pass_and_each_checked_once(site, monkeypatch):
+    # At most two links of a host wait, four in all; a host with seven links is read first.
+    monkeypatch.setattr(checking, "PER_HOST_WAITING", 2)
+    monkeypatch.setattr(checking, "READ_AHEAD", 4)
+    large = [ArticleFactory(original_url=site.url(f"/report.pdf?n={number}")).pk for number in range(7)]
+    other_port = site.also_on("127.0.0.3")
+    small = [ArticleFactory(original_url=f"http://127.0.0.3:{other_port}/report.pdf?n={n}").pk for n in range(3)]
+    order = []
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.0/8",)):
+        checking.check_links(
+            older_than=datetime.timedelta(0),
+            concurrency=1,
+            per_host_delay=0,
+            on_result=lambda result: order.append(result.article_id),
+        )
+    # Every link once, in several passes, though each check makes it due again at once.
+    assert sorted(order) == sorted(large + small)
+    assert LinkCheck.objects.count() == 10
+    # The large host's backlog did not hold the small host's links back until its end.
+    assert set(small) <= set(order[:6]), order
+
+
 # --- The admin: the list by link state, when last seen working, and the proposed new URL ------------
 
 ARTICLES = "/admin/coverage_archive/article/"

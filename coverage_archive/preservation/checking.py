@@ -19,10 +19,12 @@ Outcomes (``LinkOutcome``):
 Requests run in a bounded thread pool; ``HostGate`` keeps at most one request in flight
 to a host and a delay between two requests to it. A link goes to the pool only when no
 other link of its host is there, so a host that is slow, or holds most of the links, keeps
-one thread busy and never the whole pool waiting on its gate while other hosts' links wait
-(measured in bench/README.md). Articles are read in chunks of ``CHUNK``, at most
-``READ_AHEAD`` links waiting at once, so memory stays flat however many links there are.
-The database is written from the calling thread only.
+one thread busy and never the whole pool waiting on its gate while other hosts' links wait.
+Articles are read in chunks of ``CHUNK``, at most ``READ_AHEAD`` links waiting at once and
+``PER_HOST_WAITING`` of one host: a host's further links are left in the database for
+another pass over the due links, so no one host's backlog fills the read-ahead and starves
+the others (both measured in bench/README.md). Memory stays flat however many links there
+are. The database is written from the calling thread only.
 """
 
 import re
@@ -46,9 +48,12 @@ from coverage_archive.urlnorm import normalize_url
 
 # Articles read from the database at a time.
 CHUNK = 500
-# Links read and waiting for their host at most: enough that links of many hosts are at hand
-# while a few slow or large hosts have theirs waiting, and still a few hundred kilobytes.
+# Links read and waiting for their host, at most (a few hundred kilobytes), or twice concurrency
+# times PER_HOST_WAITING if more: while it is full, enough hosts have links waiting to keep every
+# thread busy.
 READ_AHEAD = 4 * CHUNK
+# Links of one host waiting, at most; its others wait in the database for a later pass.
+PER_HOST_WAITING = 100
 # Enough of a page to hold its <title> and first heading.
 PEEK_BYTES = 32 * 1024
 # A HEAD answered with one of these is asked again with GET: many servers refuse HEAD so.
@@ -220,17 +225,19 @@ def due(older_than: timedelta, *, now=None):
     )
 
 
-def _chunks(queryset, limit):
-    """(id, url) pairs in id order, ``CHUNK`` at a time, so no query holds every row."""
+def _chunks(queryset, limit=None, leave=frozenset()):
+    """(id, url) pairs in id order, ``CHUNK`` at a time, so no query holds every row; the ids in
+    ``leave`` when their chunk is read are left out."""
     last, given = 0, 0
     while limit is None or given < limit:
         size = CHUNK if limit is None else min(CHUNK, limit - given)
         rows = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", "original_url")[:size])
         if not rows:
             return
+        last = rows[-1][0]
+        rows = [row for row in rows if row[0] not in leave]
         yield from rows
         given += len(rows)
-        last = rows[-1][0]
 
 
 def store(result: Result) -> None:
@@ -272,14 +279,19 @@ def check_links(
     limit: int | None = None,
     on_result=None,
 ) -> Counter:
-    """Check every due link; returns the count per outcome. ``on_result(result)`` is called per link."""
+    """Check every due link once; returns the count per outcome. ``on_result(result)`` is called per link."""
+    started = timezone.now()
     gate = HostGate(per_host_delay)
     counts = Counter()
-    links = _chunks(due(older_than), limit)
+    most_waiting = max(READ_AHEAD, 2 * concurrency * PER_HOST_WAITING)
     # Links read and not yet sent, by host; hosts with links waiting and none in the pool, in turn.
     waiting, ready = {}, deque()
-    waiting_count, read_all = 0, False
     in_pool = {}  # future → its host
+    # The ids waiting or in the pool (a pass leaves them out); the hosts whose links a pass left.
+    taken, left = set(), set()
+    accepted = 0
+    # Each pass reads the links still due when this run started: those checked since are not.
+    links = _chunks(due(older_than, now=started), leave=taken)
 
     def check(article_id, url):
         checked_at = timezone.now()
@@ -288,19 +300,28 @@ def check_links(
         )
 
     def read_ahead():
-        nonlocal waiting_count, read_all
-        while not read_all and waiting_count < READ_AHEAD:
+        nonlocal links, accepted
+        while len(taken) - len(in_pool) < most_waiting and (limit is None or accepted < limit):
             link = next(links, None)
             if link is None:
-                read_all = True
-                return
-            host = host_of(link[1])
+                # The end of a pass: another, once a host whose links it left has room for more.
+                if not any(len(waiting.get(host, ())) <= PER_HOST_WAITING // 2 for host in left):
+                    return
+                left.clear()
+                links = _chunks(due(older_than, now=started), leave=taken)
+                continue
+            article_id, url = link
+            host = host_of(url)
+            if len(waiting.get(host, ())) >= PER_HOST_WAITING:
+                left.add(host)
+                continue
             if host not in waiting:
                 waiting[host] = deque()
                 if host not in in_pool.values():
                     ready.append(host)
             waiting[host].append(link)
-            waiting_count += 1
+            taken.add(article_id)
+            accepted += 1
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="check-links") as pool:
         while True:
@@ -308,7 +329,6 @@ def check_links(
             while ready and len(in_pool) < concurrency:
                 host = ready.popleft()
                 article_id, url = waiting[host].popleft()
-                waiting_count -= 1
                 if not waiting[host]:
                     del waiting[host]
                 in_pool[pool.submit(check, article_id, url)] = host
@@ -321,6 +341,7 @@ def check_links(
                     ready.append(host)
                 result = future.result()
                 store(result)
+                taken.discard(result.article_id)
                 counts[result.outcome] += 1
                 if on_result:
                     on_result(result)
