@@ -1,11 +1,13 @@
-"""The editors' admin at 1280 px wide, as an editor signs in to it: an article's Preservation section
-fits its form (static/css/admin.css)."""
+"""The editors' admin at 1280 px wide, as an editor signs in to it: the article list shows every
+column beside its filters, and an article's Preservation section fits its form (static/css/admin.css,
+ArchiveAdminSite.enable_nav_sidebar)."""
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from coverage_archive.preservation.models import Capture, LinkCheck, LinkOutcome
+from coverage_archive.models import Article
+from coverage_archive.preservation.models import Capture, LinkCheck, LinkOutcome, LinkState
 from tests.browser.helpers import sign_in_as_editor
 from tests.factories import ArticleFactory
 
@@ -16,10 +18,21 @@ ARTICLES = "/admin/coverage_archive/article/"
 OLD = "https://ledger.example/news/2025/03/05/synthetic-tenants-learn-their-rights-at-a-library-workshop-in-town"
 NEW = "https://ledger.example/local/neighbourhoods/2025/03/05/synthetic-tenants-learn-their-rights-updated-story"
 
-# How far a table reaches past its form row's right edge (0 when it fits).
+# How far a box's content reaches past its right edge (0 when it fits), and a table past its form row's.
+OVERFLOW = "box => Math.max(0, box.scrollWidth - box.clientWidth)"
 PAST_THE_ROW = """table => Math.max(
     0, table.getBoundingClientRect().right - table.closest('.form-row').getBoundingClientRect().right
 )"""
+
+
+def test_the_article_list_shows_every_column_beside_the_filters(browsing, archive):
+    now = timezone.now()
+    for article, outcome in zip(Article.objects.published()[:3], LinkOutcome.values, strict=False):
+        LinkState.objects.create(article=article, outcome=outcome, checked_at=now, last_fine_at=now)
+    _editor, page = sign_in_as_editor(browsing)
+    page.goto(ARTICLES)
+    expect(page.get_by_role("columnheader", name="Last seen working")).to_be_visible()
+    assert page.locator("#changelist .results").evaluate(OVERFLOW) == 0, "the list scrolls sideways"
 
 
 def test_an_articles_captures_and_link_checks_fit_its_form(browsing, transactional_db, migration_rows):
