@@ -150,14 +150,15 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
         "updated_at",
         *PreservationArticleAdmin.preservation_list_display,
     ]
+    # The short lists first: the link state's five choices were found below every source and subject.
     list_filter = [
         "status",
+        *PreservationArticleAdmin.preservation_list_filter,
         "item_type",
         "language",
+        "date_precision",
         "subjects",
         "source",
-        "date_precision",
-        *PreservationArticleAdmin.preservation_list_filter,
     ]
     list_select_related = ["source", "item_type", *PreservationArticleAdmin.preservation_list_select_related]
     search_fields = ["title", "slug", "byline", "summary", "original_url", "source__name", "organizations__name"]

@@ -110,7 +110,7 @@ NEW_PLACE = ENGLISH_ARTICLE.replace("Tenants learn their rights", "Tenants learn
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class LoopbackHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "LoopbackSite/1"
 
@@ -140,6 +140,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with site.lock:
             site.in_flight[host] = site.in_flight.get(host, 0) + 1
             site.most_in_flight[host] = max(site.most_in_flight.get(host, 0), site.in_flight[host])
+            site.in_flight_total += 1
+            site.most_in_flight_total = max(site.most_in_flight_total, site.in_flight_total)
         self._host, self._counted = host, True
         try:
             return self._answer(site)
@@ -148,11 +150,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _answered(self):
         """The request stops counting as in flight once its answer starts (the client may then go on)."""
-        if getattr(self, "_counted", False):
-            site = self.server.site
-            with site.lock:
+        site = self.server.site
+        with site.lock:
+            if getattr(self, "_counted", False):
                 site.in_flight[self._host] -= 1
-            self._counted = False
+                site.in_flight_total -= 1
+                self._counted = False
 
     def _answer(self, site):
         path = self.path.split("?")[0]
@@ -242,21 +245,38 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class LoopbackSite:
-    """The invented site, served from a thread on 127.0.0.1 (a free port)."""
+    """The invented site, served from a thread on 127.0.0.1 (a free port).
 
-    def __init__(self):
+    ``also_on("127.0.0.7")`` serves the same site on another loopback address too (its own
+    port, returned), so one site can stand for many hosts.
+    """
+
+    def __init__(self, handler=None):
+        # A subclass of LoopbackHandler may count or answer differently (bench/check_links.py's does).
+        self.handler = handler or LoopbackHandler
         self.requests = []
-        # Requests being answered, and the most at once, per Host header.
+        # Requests being answered, and the most at once, per Host header and in all.
         self.lock = threading.Lock()
         self.in_flight = {}
         self.most_in_flight = {}
+        self.in_flight_total = 0
+        self.most_in_flight_total = 0
         self.routes = {}
         self.slow_seconds = 3.0
         self.huge_bytes = 11 * 1024 * 1024
-        self.server = _Server(("127.0.0.1", 0), _Handler)
+        self.server = _Server(("127.0.0.1", 0), self.handler)
         self.server.site = self
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.also = []
+
+    def also_on(self, address: str) -> int:
+        """Serve the site on this loopback address as well (from a thread); its port."""
+        server = _Server((address, 0), self.handler)
+        server.site = self
+        self.also.append(server)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server.server_address[1]
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -266,5 +286,6 @@ class LoopbackSite:
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        for server in [self.server, *self.also]:
+            server.shutdown()
+            server.server_close()

@@ -160,12 +160,12 @@ def test_the_list_filters_are_the_ones_tested():
     # Keeps the parametrized filter test above honest when a filter is added.
     assert admin.site._registry[Article].list_filter == [
         "status",
+        LinkStateFilter,  # tested in tests/test_check_links.py
         "item_type",
         "language",
+        "date_precision",
         "subjects",
         "source",
-        "date_precision",
-        LinkStateFilter,  # tested in tests/test_check_links.py
     ]
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -151,6 +152,47 @@ def test_one_request_at_a_time_per_host_with_the_delay_between(site):
     assert site.most_in_flight[f"localhost:{site.port}"] == 1
 
 
+@pytest.mark.django_db
+def test_a_slow_host_keeps_one_thread_and_never_holds_up_the_other_hosts(site):
+    # Two links on a host whose pages hang past the timeout, read first; six on a host that answers.
+    slow_port = site.also_on("127.0.0.2")
+    for number in range(2):
+        ArticleFactory(original_url=f"http://127.0.0.2:{slow_port}/slow?n={number}")
+    quick = {ArticleFactory(original_url=site.url(f"/report.pdf?n={number}")).pk for number in range(6)}
+    order = []
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.0/8",)):
+        counts = checking.check_links(
+            concurrency=2, per_host_delay=0, timeout=1.5, on_result=lambda result: order.append(result.article_id)
+        )
+    assert counts == {LinkOutcome.FINE: 6, LinkOutcome.FAILING: 2}
+    # The slow host's first link takes its whole timeout in one thread; the other thread checks the
+    # answering host's links meanwhile, instead of waiting behind the slow host's second link.
+    assert set(order[:6]) == quick, order
+
+
+@pytest.mark.django_db
+def test_a_hosts_links_beyond_what_may_wait_are_left_for_a_later_pass_and_each_checked_once(site, monkeypatch):
+    # At most two links of a host wait, four in all; a host with seven links is read first.
+    monkeypatch.setattr(checking, "PER_HOST_WAITING", 2)
+    monkeypatch.setattr(checking, "READ_AHEAD", 4)
+    large = [ArticleFactory(original_url=site.url(f"/report.pdf?n={number}")).pk for number in range(7)]
+    other_port = site.also_on("127.0.0.3")
+    small = [ArticleFactory(original_url=f"http://127.0.0.3:{other_port}/report.pdf?n={n}").pk for n in range(3)]
+    order = []
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.0/8",)):
+        checking.check_links(
+            older_than=datetime.timedelta(0),
+            concurrency=1,
+            per_host_delay=0,
+            on_result=lambda result: order.append(result.article_id),
+        )
+    # Every link once, in several passes, though each check makes it due again at once.
+    assert sorted(order) == sorted(large + small)
+    assert LinkCheck.objects.count() == 10
+    # The large host's backlog did not hold the small host's links back until its end.
+    assert set(small) <= set(order[:6]), order
+
+
 # --- The admin: the list by link state, when last seen working, and the proposed new URL ------------
 
 ARTICLES = "/admin/coverage_archive/article/"
@@ -170,10 +212,20 @@ def test_the_article_list_filters_by_link_state_and_shows_when_last_seen_working
     _state(gone, LinkOutcome.GONE)
     client.force_login(editor)
     listed = client.get(ARTICLES).content.decode()
-    assert "Last seen working" in listed and "03/05/2025" in listed and "never" in listed
+    assert "Last seen working" in listed and "never" in listed
+    assert '<td class="field-last_seen_working">2025-03-05</td>' in listed
     for value, shown, hidden in [("gone", gone, fine), ("fine", fine, gone), ("unchecked", unchecked, gone)]:
         page = client.get(ARTICLES, {"link_state": value}).content.decode()
         assert shown.title in page and hidden.title not in page, value
+
+
+@pytest.mark.django_db
+def test_the_link_state_filter_comes_before_the_long_lists_of_subjects_and_sources(client, editor):
+    ArticleFactory.create_batch(2)  # two subjects and two sources, so their filters show
+    client.force_login(editor)
+    page = client.get(ARTICLES).content.decode()
+    titles = re.findall(r'data-filter-title="([^"]*)"', page)
+    assert titles.index("link state") < titles.index("subjects") < titles.index("source"), titles
 
 
 @pytest.mark.django_db

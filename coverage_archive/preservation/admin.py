@@ -268,7 +268,8 @@ class PreservationArticleAdmin(AddFromLinkViews):
             return _("not checked")
         if state.last_fine_at is None:
             return _("never")
-        return date_format(timezone.localtime(state.last_fine_at), "SHORT_DATE_FORMAT")
+        # Year-month-day, as the list's Date column: 03/05/2025 reads as March or May depending on who reads.
+        return date_format(timezone.localtime(state.last_fine_at), "Y-m-d")
 
     @admin.action(description=_("Use the proposed new URL of selected moved links"), permissions=["change"])
     def use_proposed_url(self, request, queryset):

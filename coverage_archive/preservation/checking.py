@@ -17,15 +17,20 @@ Outcomes (``LinkOutcome``):
   answer: retried on later runs and never called gone for it (``failures_in_a_row``).
 
 Requests run in a bounded thread pool; ``HostGate`` keeps at most one request in flight
-to a host and a delay between two requests to it. Articles are read in chunks of
-``CHUNK`` and at most a few chunks of work wait at once, so memory stays flat however
-many links there are. The database is written from the calling thread only.
+to a host and a delay between two requests to it. A link goes to the pool only when no
+other link of its host is there, so a host that is slow, or holds most of the links, keeps
+one thread busy and never the whole pool waiting on its gate while other hosts' links wait.
+Articles are read in chunks of ``CHUNK``, at most ``READ_AHEAD`` links waiting at once and
+``PER_HOST_WAITING`` of one host: a host's further links are left in the database for
+another pass over the due links, so no one host's backlog fills the read-ahead and starves
+the others (both measured in bench/README.md). Memory stays flat however many links there
+are. The database is written from the calling thread only.
 """
 
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -43,6 +48,12 @@ from coverage_archive.urlnorm import normalize_url
 
 # Articles read from the database at a time.
 CHUNK = 500
+# Links read and waiting for their host, at most (a few hundred kilobytes), or twice concurrency
+# times PER_HOST_WAITING if more: while it is full, enough hosts have links waiting to keep every
+# thread busy.
+READ_AHEAD = 4 * CHUNK
+# Links of one host waiting, at most; its others wait in the database for a later pass.
+PER_HOST_WAITING = 100
 # Enough of a page to hold its <title> and first heading.
 PEEK_BYTES = 32 * 1024
 # A HEAD answered with one of these is asked again with GET: many servers refuse HEAD so.
@@ -168,10 +179,18 @@ def _is_html(result) -> bool:
     return result.final.content_type in ("", "text/html", "application/xhtml+xml")
 
 
+def host_of(url: str) -> str:
+    """The host a link's requests are gated by."""
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
 def check_url(url: str, *, timeout: float = DEFAULT_TIMEOUT, gate: HostGate | None = None) -> dict:
     """Check one link (HEAD, then a bounded GET where needed); never raises for the link's own faults."""
     gate = gate or HostGate(0)
-    host = (urlsplit(url).hostname or "").lower()
+    host = host_of(url)
 
     def ask(method):
         return gate.run(host, lambda: fetch(url, method=method, max_bytes=PEEK_BYTES, total_timeout=timeout))
@@ -206,17 +225,19 @@ def due(older_than: timedelta, *, now=None):
     )
 
 
-def _chunks(queryset, limit):
-    """(id, url) pairs in id order, ``CHUNK`` at a time, so no query holds every row."""
+def _chunks(queryset, limit=None, leave=frozenset()):
+    """(id, url) pairs in id order, ``CHUNK`` at a time, so no query holds every row; the ids in
+    ``leave`` when their chunk is read are left out."""
     last, given = 0, 0
     while limit is None or given < limit:
         size = CHUNK if limit is None else min(CHUNK, limit - given)
         rows = list(queryset.filter(pk__gt=last).order_by("pk").values_list("pk", "original_url")[:size])
         if not rows:
             return
+        last = rows[-1][0]
+        rows = [row for row in rows if row[0] not in leave]
         yield from rows
         given += len(rows)
-        last = rows[-1][0]
 
 
 def store(result: Result) -> None:
@@ -258,12 +279,19 @@ def check_links(
     limit: int | None = None,
     on_result=None,
 ) -> Counter:
-    """Check every due link; returns the count per outcome. ``on_result(result)`` is called per link."""
+    """Check every due link once; returns the count per outcome. ``on_result(result)`` is called per link."""
+    started = timezone.now()
     gate = HostGate(per_host_delay)
     counts = Counter()
-    pending = set()
-    # Work waiting beyond the threads at work: bounded so memory does not grow with the links.
-    most_waiting = max(concurrency * 4, 16)
+    most_waiting = max(READ_AHEAD, 2 * concurrency * PER_HOST_WAITING)
+    # Links read and not yet sent, by host; hosts with links waiting and none in the pool, in turn.
+    waiting, ready = {}, deque()
+    in_pool = {}  # future → its host
+    # The ids waiting or in the pool (a pass leaves them out); the hosts whose links a pass left.
+    taken, left = set(), set()
+    accepted = 0
+    # Each pass reads the links still due when this run started: those checked since are not.
+    links = _chunks(due(older_than, now=started), leave=taken)
 
     def check(article_id, url):
         checked_at = timezone.now()
@@ -271,21 +299,49 @@ def check_links(
             article_id=article_id, url=url, checked_at=checked_at, **check_url(url, timeout=timeout, gate=gate)
         )
 
-    def collect(done):
-        for future in done:
-            result = future.result()
-            store(result)
-            counts[result.outcome] += 1
-            if on_result:
-                on_result(result)
+    def read_ahead():
+        nonlocal links, accepted
+        while len(taken) - len(in_pool) < most_waiting and (limit is None or accepted < limit):
+            link = next(links, None)
+            if link is None:
+                # The end of a pass: another, once a host whose links it left has room for more.
+                if not any(len(waiting.get(host, ())) <= PER_HOST_WAITING // 2 for host in left):
+                    return
+                left.clear()
+                links = _chunks(due(older_than, now=started), leave=taken)
+                continue
+            article_id, url = link
+            host = host_of(url)
+            if len(waiting.get(host, ())) >= PER_HOST_WAITING:
+                left.add(host)
+                continue
+            if host not in waiting:
+                waiting[host] = deque()
+                if host not in in_pool.values():
+                    ready.append(host)
+            waiting[host].append(link)
+            taken.add(article_id)
+            accepted += 1
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="check-links") as pool:
-        for article_id, url in _chunks(due(older_than), limit):
-            pending.add(pool.submit(check, article_id, url))
-            if len(pending) >= most_waiting:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                collect(done)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            collect(done)
-    return counts
+        while True:
+            read_ahead()
+            while ready and len(in_pool) < concurrency:
+                host = ready.popleft()
+                article_id, url = waiting[host].popleft()
+                if not waiting[host]:
+                    del waiting[host]
+                in_pool[pool.submit(check, article_id, url)] = host
+            if not in_pool:
+                return counts
+            done, _running = wait(in_pool, return_when=FIRST_COMPLETED)
+            for future in done:
+                host = in_pool.pop(future)
+                if host in waiting:
+                    ready.append(host)
+                result = future.result()
+                store(result)
+                taken.discard(result.article_id)
+                counts[result.outcome] += 1
+                if on_result:
+                    on_result(result)

@@ -1,4 +1,5 @@
-"""What the browser tests read off a page: the archive's state, and where keyboard focus goes."""
+"""What the browser tests read off a page (the archive's state, where keyboard focus goes), and the
+editor's sign-in the admin journeys start with."""
 
 import re
 from dataclasses import dataclass
@@ -6,8 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from axe_playwright_python.base import AxeResults
 from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import Group
 from django.utils.text import slugify
 from playwright.sync_api import Page
+
+from tests.factories import UserFactory
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 _AXE = Axe()
@@ -22,6 +26,24 @@ def run_axe(page: Page, **options) -> AxeResults:
     return AxeResults(
         page.evaluate("options => axe.run(document, options)", {"resultTypes": ["violations"], **options})
     )
+
+
+# --- Signing in to the admin ------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"  # UserFactory's
+
+
+def sign_in_as_editor(browsing):
+    """A new editor whose rights come from the Editors group alone (made by a data migration),
+    signed in through the admin's login form in a new 1280 px page: (editor, page)."""
+    editor = UserFactory(username="editor", is_staff=True)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    page = browsing.new_page(viewport={"width": 1280, "height": 800})
+    page.goto("/admin/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    return editor, page
 
 
 # --- The archive page's state, as URL, results and controls ---------------------

@@ -4,18 +4,17 @@ draft, and captures its original again — in Chromium, against the invented loo
 """
 
 import pytest
-from django.contrib.auth.models import Group
 from django.test import override_settings
 from playwright.sync_api import expect
 
 from coverage_archive.models import Article
 from coverage_archive.preservation.models import Capture
-from tests.factories import ArticleFactory, UserFactory
+from tests.browser.helpers import sign_in_as_editor
+from tests.factories import ArticleFactory
 from tests.loopback_site import LoopbackSite
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"  # UserFactory's
 ENGLISH = "/en/2025/03/05/tenants-learn-their-rights"
 
 
@@ -23,17 +22,6 @@ ENGLISH = "/en/2025/03/05/tenants-learn-their-rights"
 def site():
     with LoopbackSite() as running, override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.1/32",)):
         yield running
-
-
-def sign_in_as_editor(browsing):
-    editor = UserFactory(username="editor", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
-    page = browsing.new_page(viewport={"width": 1280, "height": 800})
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    return editor, page
 
 
 def test_journey_6_editor_drafts_a_piece_from_a_link_and_captures_it_again(browsing, archive, site):

@@ -9,14 +9,12 @@ popups included.
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 
-from tests.factories import UserFactory
+from tests.browser.helpers import sign_in_as_editor
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"  # UserFactory's
 TITLE = "Synthetic article added in the admin"
 NEW_SUBJECT = "Synthetic Subject Made In The Admin"
 
@@ -29,14 +27,7 @@ def choose_autocomplete(page, field: str, text: str) -> None:
 
 
 def test_journey_5_editor_adds_a_subject_and_publishes_coverage_under_it(browsing, archive):
-    # An editor whose rights come from the Editors group alone (made by a data migration).
-    editor = UserFactory(username="editor", is_staff=True)
-    editor.groups.add(Group.objects.get(name="Editors"))
-    page = browsing.new_page(viewport={"width": 1280, "height": 800})
-    page.goto("/admin/")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    _editor, page = sign_in_as_editor(browsing)
     page.get_by_role("link", name="Articles", exact=True).click()
     page.get_by_role("link", name="Add article").click()
     # The admin's scripts bind the slug's prepopulation once the page has loaded; typing
