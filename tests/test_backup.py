@@ -558,17 +558,21 @@ def environment_of(database_url, media=None):
     return environment
 
 
-def manage(database_url, *args, media=None):
-    environment = environment_of(database_url, media)
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args],
+def run_python(database_url, *args, media=None, timeout=600):
+    """Python in a process of its own on the database (and storage folder): its exit status and output."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=settings.BASE_DIR,
-        env=environment,
+        env=environment_of(database_url, media),
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
+
+
+def manage(database_url, *args, media=None):
+    result = run_python(database_url, "manage.py", *args, media=media)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -622,6 +626,9 @@ class FreshDatabase:
 
     def manage(self, *args):
         return manage(self.url, *args, media=self.media)
+
+    def run_python(self, *args, timeout=600):
+        return run_python(self.url, *args, media=self.media, timeout=timeout)
 
     def restore_and_export(self, backup, out):
         self.manage("import_archive", str(backup), "--verbosity", "0")
@@ -834,16 +841,7 @@ def test_the_command_refuses_an_inconsistent_backup_in_words_alone_and_writes_no
     inconsistent.write_text("".join(without(seed_backup, "coverage_archive.article")), encoding="utf-8")
     whole.write_text("".join(seed_backup), encoding="utf-8")
     with fresh_database.copy(tmp_path, "refusing") as database:
-        environment = environment_of(database.url, database.media)
-        result = subprocess.run(
-            [sys.executable, "manage.py", "import_archive", str(inconsistent)],
-            cwd=settings.BASE_DIR,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = database.run_python("manage.py", "import_archive", str(inconsistent), timeout=120)
 
         assert result.returncode == 1
         assert result.stderr == (
@@ -864,26 +862,11 @@ def test_the_command_refuses_a_backup_missing_a_file_in_words_alone_and_writes_n
             "capture.warc.storage.delete(capture.warc.name)\n"
             "print(capture.pk, capture.warc.name)\n"
         )
-        made = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=settings.BASE_DIR,
-            env=environment_of(database.url, database.media),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        made = database.run_python("-c", code, timeout=120)
+        assert made.returncode == 0, made.stderr
         capture, name = made.stdout.split()
         out = tmp_path / "backup.jsonl"
-        result = subprocess.run(
-            [sys.executable, "manage.py", "export_archive", str(out)],
-            cwd=settings.BASE_DIR,
-            env=environment_of(database.url, database.media),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = database.run_python("manage.py", "export_archive", str(out), timeout=120)
 
         assert result.returncode == 1
         assert result.stderr == (
