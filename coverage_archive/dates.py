@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,6 +20,37 @@ class DatePrecision(models.TextChoices):
     MONTH = "month", _("Month")
     YEAR = "year", _("Year")
     UNKNOWN = "unknown", _("Unknown")
+
+
+class _DatePart:
+    """On SQLite, a date field's part cut from its stored text ('YYYY-MM-DD') by SQLite itself.
+
+    Django's ExtractYear and ExtractMonth call a Python function for every row
+    on SQLite (django_date_extract): over a search's 30,000 matches, a third of
+    the facet counts' time. Elsewhere these are Django's own (EXTRACT on
+    PostgreSQL). For date fields only: a datetime is stored otherwise.
+    """
+
+    start: int
+    length: int
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        if self.lhs.output_field.get_internal_type() != "DateField":
+            return self.as_sql(compiler, connection, **extra_context)
+        sql, params = compiler.compile(self.lhs)
+        return f"CAST(substr({sql}, {self.start}, {self.length}) AS INTEGER)", params
+
+
+class DateYear(_DatePart, ExtractYear):
+    """The year of a date field, as ExtractYear gives it."""
+
+    start, length = 1, 4
+
+
+class DateMonth(_DatePart, ExtractMonth):
+    """The month of a date field, as ExtractMonth gives it."""
+
+    start, length = 6, 2
 
 
 _PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{1,2})(?:-(?P<day>\d{1,2}))?)?$")

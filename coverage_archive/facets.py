@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import BooleanField, Count, ExpressionWrapper
-from django.db.models.functions import ExtractMonth, ExtractYear
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -26,7 +25,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from coverage_archive import search
-from coverage_archive.dates import DatePrecision, PartialDate
+from coverage_archive.dates import DateMonth, DatePrecision, DateYear, PartialDate
 from coverage_archive.filters import ArchiveAddress, ArticleFilterSet
 from coverage_archive.models import Article, Language, translated_column
 from coverage_archive.taxonomies import TAXONOMIES, Taxonomy
@@ -175,7 +174,7 @@ def _year_counts(queryset):
     rows = (
         queryset.order_by()
         .exclude(publication_date=None)
-        .annotate(year=ExtractYear("publication_date"))
+        .annotate(year=DateYear("publication_date"))
         .values("year")
         .annotate(n=Count("pk"))
     )
@@ -210,7 +209,7 @@ def _all_facet_counts(filterset: ArticleFilterSet, address: ArchiveAddress) -> t
     candidates = (
         filterset.filter_queryset(filterset.queryset, exclude=ArticleFilterSet.CONDITION_FILTERS)
         .order_by()
-        .annotate(year=ExtractYear("publication_date"), **flags)
+        .annotate(year=DateYear("publication_date"), **flags)
         .values("id", *columns, "language", "year", *flags)
     )
     sql, params = candidates.query.sql_with_params()
@@ -411,7 +410,7 @@ def _month_counts(results) -> tuple[dict[tuple[int, int], int], int]:
     results = results.order_by()
     rows = (
         results.filter(date_precision__in=[DatePrecision.DAY, DatePrecision.MONTH])
-        .annotate(year=ExtractYear("publication_date"), month=ExtractMonth("publication_date"))
+        .annotate(year=DateYear("publication_date"), month=DateMonth("publication_date"))
         .values("year", "month")
         .annotate(n=Count("pk"))
     )

@@ -131,6 +131,8 @@ def articles_of_page(filterset: ArticleFilterSet, reuse: Reuse, page) -> list[Ar
     ordered = []
 
     def ids_in_order():
+        if filterset.search_text and search.ranks_ids_first():  # read below by id
+            return list(page.object_list.values_list("pk", flat=True))
         ordered.extend(page.object_list)
         return [article.pk for article in ordered]
 

@@ -180,3 +180,9 @@ def index_scans(searching: bool):
 def matching_is_costly(text: str) -> bool:
     """Whether matching this query again costs more than reading its results by id."""
     return backend().matching_is_costly(text)
+
+
+def ranks_ids_first() -> bool:
+    """Whether a search's page is best ordered by its ids alone, then read by id
+    (see views.articles_of_page)."""
+    return backend().ranks_ids_first()

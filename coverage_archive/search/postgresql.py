@@ -88,6 +88,12 @@ def full_text_query(text: str) -> SearchQuery | None:
     return query
 
 
+def ranks_ids_first() -> bool:
+    """No: ranking reads each match's vector from its row anyway, and the page's
+    20 rows come with the ranking in one query."""
+    return False
+
+
 @contextmanager
 def index_scans(searching: bool):
     """Run a search's queries with PostgreSQL's sequential scans discouraged.

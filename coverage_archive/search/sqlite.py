@@ -183,6 +183,15 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     return queryset.filter(condition).annotate(rank=Value(0.0))
 
 
+def ranks_ids_first() -> bool:
+    """Yes: ordering a search's rows reads each match's whole row, its text and
+    the columns stored past it, before keeping 20 (a common word's 30,000 at
+    100,000 articles: 274 ms); its ids and bm25() alone come from
+    article_matches_facets_idx and the index (128 ms), and the page's 20 rows
+    are then read by id."""
+    return True
+
+
 def index_scans(searching: bool):
     """Nothing to tell SQLite's planner: FTS5's MATCH is always answered from the index."""
     return nullcontext()

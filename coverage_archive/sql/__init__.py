@@ -88,7 +88,20 @@ def install_sqlite_search_triggers(connection) -> None:
         cursor.execute(f"DELETE FROM {SQLITE_INDEX_TABLE} WHERE rowid NOT IN (SELECT id FROM coverage_archive_article)")
         missing = f"a.id NOT IN (SELECT rowid FROM {SQLITE_INDEX_TABLE})"
         cursor.execute(sqlite_index_fill().replace("WHERE true", f"WHERE {missing}"))
+        cursor.execute(SQLITE_MATCHES_INDEX)
     write_sqlite_planner_statistics(connection)
+
+
+# A search's matches are read by id (search_sqlite.sql); their facet counts
+# (coverage_archive/facets.py) need only these columns. In the table they stand
+# after the article's text, in its overflow pages; this index holds them by id:
+# a common word's 30,000 matches read in 9 instead of 36 ms at 100,000 articles.
+# SQLite's alone (kept with the triggers, as a migration that rebuilds the table
+# drops it): PostgreSQL reads them from article_facets_covering_idx's INCLUDE.
+SQLITE_MATCHES_INDEX = (
+    "CREATE INDEX IF NOT EXISTS article_matches_facets_idx ON coverage_archive_article "
+    "(id, status, published_at, source_id, item_type_id, language, publication_date, date_precision)"
+)
 
 
 # The articles table's shape as SQLite's planner should see it (sqlite_stat1's
@@ -109,20 +122,28 @@ def write_sqlite_planner_statistics(connection) -> None:
     the MATCH again for each. SQLite documents writing sqlite_stat1 for exactly
     this ("Manual Control Of Query Plans Using SQLITE_STAT Tables"); an operator's
     ANALYZE replaces these with measured figures, and they are kept.
+
+    An index added later (article_matches_facets_idx) gets its row beside
+    measured ones too, scaled to the rows they counted: without one, SQLite
+    takes it for worse than reading the table by id.
     """
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE sqlite_schema")  # makes sqlite_stat1 if it is missing, measures nothing
-        cursor.execute("SELECT 1 FROM sqlite_stat1 WHERE tbl = 'coverage_archive_article'")
-        if cursor.fetchone():
-            return
+        cursor.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'coverage_archive_article'")
+        written = dict(cursor.fetchall())
+        rows = next((int(stat.split()[0]) for stat in written.values() if stat), ASSUMED_ARTICLES)
         cursor.execute("SELECT name FROM pragma_index_list('coverage_archive_article')")
         for (index,) in cursor.fetchall():
-            cursor.execute("SELECT count(*) FROM pragma_index_info(%s)", [index])
-            columns = cursor.fetchone()[0]
-            per_value = [ASSUMED_ROWS_PER_VALUE] + [1] * (columns - 1)
+            if index in written:
+                continue
+            cursor.execute("SELECT name FROM pragma_index_info(%s) ORDER BY seqno", [index])
+            columns = [name for (name,) in cursor.fetchall()]
+            # Each id is one row; any other leading column leaves a hundredth of them.
+            first = 1 if columns[0] == "id" else max(1, min(ASSUMED_ROWS_PER_VALUE, rows // 100))
+            per_value = [first] + [1] * (len(columns) - 1)
             cursor.execute(
                 "INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('coverage_archive_article', %s, %s)",
-                [index, " ".join(map(str, [ASSUMED_ARTICLES, *per_value]))],
+                [index, " ".join(map(str, [rows, *per_value]))],
             )
         cursor.execute("ANALYZE sqlite_schema")  # loads them
 
