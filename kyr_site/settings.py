@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "coverage_archive",
     # Captures of originals, link checks and "Add from a link": coverage_archive/preservation/.
     "coverage_archive.preservation",
+    # The organization's name, About text, contact and logo: coverage_archive/identity/.
+    "coverage_archive.identity",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # site_identity: the archive's name, tagline, logo (cached: no query on a warm site).
+                "coverage_archive.identity.current.identity_context",
             ],
         },
     },
