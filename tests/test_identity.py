@@ -69,6 +69,11 @@ def named(superuser, media):
 # --- The record -----------------------------------------------------------------------------
 
 
+def test_a_superuser_sets_the_identity_from_an_empty_form(superuser):
+    assert superuser.get("/admin/identity/siteidentity/").status_code == 302
+    assert superuser.get("/admin/identity/siteidentity/add/").status_code == 200
+
+
 def test_the_database_holds_one_identity_at_most():
     SiteIdentity.objects.create()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -91,6 +96,8 @@ def test_the_admin_list_goes_to_the_one_record_and_keeps_its_history(superuser, 
     response = superuser.get("/admin/identity/siteidentity/")
     assert response.status_code == 302 and response["Location"].endswith("/siteidentity/1/change/")
     assert superuser.get("/admin/identity/siteidentity/add/").status_code == 403
+    form = superuser.get("/admin/identity/siteidentity/1/change/")
+    assert form.status_code == 200 and "PNG or SVG, at most 200 KB" in form.content.decode()
     _save_in_admin(superuser, name="Example Rights Ledger 2")
     history = SiteIdentity.history.order_by("history_date")
     assert [entry.name for entry in history] == ["Example Rights Ledger", "Example Rights Ledger 2"]
