@@ -236,7 +236,16 @@ ADMIN_URL = env_url_path("ADMIN_URL", "admin/")
 # Two-factor sign-in (TOTP, django-otp). With ADMIN_REQUIRE_TWO_FACTOR=1, staff without a
 # confirmed device must set one up before using the admin; off, it is each person's choice.
 ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", False)
-OTP_TOTP_ISSUER = "Know Your Rights archive"
+
+
+# A setting that is a function: django-otp calls it for each device it describes.
+def OTP_TOTP_ISSUER(device):
+    """The name authenticator apps list codes under: the site identity's (coverage_archive/identity/)."""
+    from coverage_archive.identity.current import totp_issuer
+
+    return totp_issuer(device)
+
+
 # The TOTP device admin (for superusers) shows no secrets or QR codes of other people's devices.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 

@@ -276,3 +276,12 @@ def test_the_database_going_away_leaves_the_pages_in_todays_wording(reader, monk
     monkeypatch.setattr(SiteIdentity.objects, "filter", unreachable)
     assert current_identity().display_name == "Know Your Rights"
     assert cache.get(CACHE_KEY) is None
+
+
+def test_authenticator_apps_list_codes_under_the_archives_name(named):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice(user=UserFactory(username="synthetic-editor"), name="phone")
+    assert "issuer=Example%20Rights%20Ledger%20archive" in device.config_url
+    cache.set(CACHE_KEY, SiteIdentity(), None)
+    assert "issuer=Know%20Your%20Rights%20archive" in device.config_url

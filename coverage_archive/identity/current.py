@@ -38,6 +38,12 @@ def forget_identity() -> None:
     transaction.on_commit(lambda: cache.delete(CACHE_KEY))
 
 
+def totp_issuer(device) -> str:
+    """The name authenticator apps list a staff member's code under (settings.OTP_TOTP_ISSUER)."""
+    identity = current_identity()
+    return f"{identity.name} archive" if identity.is_named else "Know Your Rights archive"
+
+
 def identity_context(request):
     """Context processor: ``site_identity`` on every template."""
     return {"site_identity": current_identity()}
