@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from coverage_archive.facets import active_filter_chips
 from coverage_archive.filters import ArchiveAddress, ArticleFilterSet, SortOrder, filters_error_response
+from coverage_archive.identity.current import current_identity
 from coverage_archive.models import Article
 from coverage_archive.taxonomies import Taxonomy
 from coverage_archive.text import XmlTextGenerator
@@ -90,9 +91,9 @@ class ArchiveFeed(Feed):
 
     def title(self, obj):
         if obj.term is not None:
-            return f"{obj.term.display_name} · {obj.taxonomy.label} · {_('Know Your Rights')}"
+            return f"{obj.term.display_name} · {obj.taxonomy.label} · {current_identity().display_short_name}"
         chips = [chip.label for chip in active_filter_chips(ArchiveAddress.of_filters(obj.filterset))]
-        return " · ".join([_("Coverage"), *chips, _("Know Your Rights")])
+        return " · ".join([_("Coverage"), *chips, current_identity().display_short_name])
 
     def subtitle(self, obj):
         return _("An archive of media coverage about immigrants’ rights, surveillance and organizing.")
@@ -109,7 +110,7 @@ class ArchiveFeed(Feed):
         return obj.request.get_full_path()
 
     def author_name(self):
-        return _("Know Your Rights")
+        return current_identity().display_name
 
     def items(self, obj):
         return obj.filterset.qs[:FEED_SIZE]

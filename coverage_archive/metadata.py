@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from coverage_archive.dates import DatePrecision
+from coverage_archive.identity.current import current_identity
 
 # As Django's json_script: inside <script>, these must never appear literally.
 _SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
@@ -92,7 +93,7 @@ def open_graph(article, request, language: str) -> list[tuple[str, str]]:
         ("og:title", article.title),
         ("og:description", description),
         ("og:url", page),
-        ("og:site_name", _("Know Your Rights")),
+        ("og:site_name", current_identity().display_name),
         ("og:locale", OPEN_GRAPH_LOCALES.get(language, language)),
         ("article:section", article.item_type.name),
     ]
@@ -124,12 +125,20 @@ def chicago_note(article, request):
         parts.append(date_format(period.start, _DATE_FORMATS[period.precision]))
     if article.original_url:
         parts.append(format_html("{}", article.original_url))
-    parts.append(format_html("{} {}", _("archived by Know Your Rights,"), page))
+    parts.append(format_html("{} {}", _archived_by(), page))
     text = format_html("{}", parts[0])
     for part in parts[1:]:
         separator = " " if str(text).endswith("”") else ", "
         text = format_html("{}{}{}", text, separator, part)
     return format_html("{}.", text)
+
+
+def _archived_by() -> str:
+    """“archived by <the archive's name>,”: today's sentence until the archive is named."""
+    identity = current_identity()
+    if identity.is_named:
+        return _("archived by %(name)s,") % {"name": identity.display_name}
+    return _("archived by Know Your Rights,")
 
 
 def _one_line(text: str) -> str:
@@ -150,6 +159,8 @@ def ris(article, request) -> str:
         day = f"{start.day:02d}" if period.precision == DatePrecision.DAY else ""
         lines.append(("DA", f"{start.year:04d}/{month}/{day}/"))
     lines.append(("LA", article.language))
+    # "Name of database": the archive the record was taken from.
+    lines.append(("DB", current_identity().display_name))
     if article.summary:
         lines.append(("AB", article.summary))
     lines += [("KW", subject.name) for subject in article.subjects.all()]
@@ -197,6 +208,7 @@ def bibtex(article, request) -> str:
     fields.append(("language", article.language))
     if article.summary:
         fields.append(("abstract", _bibtex_text(article.summary)))
+    fields.append(("note", _bibtex_text(f"{_archived_by()} {_absolute(request, article.get_absolute_url())}")))
     subjects = [subject.name for subject in article.subjects.all()]
     if subjects:
         fields.append(("keywords", _bibtex_text(", ".join(subjects))))

@@ -47,7 +47,7 @@ class TermSitemap(_InLanguage):
 
 
 class PageSitemap(_InLanguage):
-    """The home page, the archive, the taxonomy indexes and the API's documentation."""
+    """The home page, the archive, the taxonomy indexes, the API's documentation, About and Privacy."""
 
     def items(self):
         return [
@@ -55,6 +55,8 @@ class PageSitemap(_InLanguage):
             "coverage_archive:archive",
             *(t.index_route for t in TAXONOMIES),
             "coverage_archive:api_docs",
+            "coverage_archive:about",
+            "coverage_archive:privacy",
         ]
 
     def _path(self, item):

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from coverage_archive import feeds, pages, views
+from coverage_archive.identity import views as identity_views
 from coverage_archive.preservation import reading
 from coverage_archive.taxonomies import TAXONOMIES
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("coverage/<slug:slug>/captures/<int:pk>/", reading.capture_detail, name="capture"),
     path("coverage/<slug:slug>/captures/<int:pk>.warc.gz", reading.capture_warc, name="capture_warc"),
     path("privacy/", pages.privacy, name="privacy"),
+    path("about/", identity_views.about, name="about"),
     # The read API's documentation; the API itself is at /api/v1/ (kyr_site/urls.py), in no language.
     path("api/", pages.api_docs, name="api_docs"),
 ]

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "coverage_archive",
     # Captures of originals, link checks and "Add from a link": coverage_archive/preservation/.
     "coverage_archive.preservation",
+    # The organization's name, About text, contact and logo: coverage_archive/identity/.
+    "coverage_archive.identity",
 ]
 
 MIDDLEWARE = [
@@ -107,6 +109,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # site_identity: the archive's name, tagline, logo (cached: no query on a warm site).
+                "coverage_archive.identity.current.identity_context",
             ],
         },
     },
@@ -232,7 +236,16 @@ ADMIN_URL = env_url_path("ADMIN_URL", "admin/")
 # Two-factor sign-in (TOTP, django-otp). With ADMIN_REQUIRE_TWO_FACTOR=1, staff without a
 # confirmed device must set one up before using the admin; off, it is each person's choice.
 ADMIN_REQUIRE_TWO_FACTOR = env_bool("ADMIN_REQUIRE_TWO_FACTOR", False)
-OTP_TOTP_ISSUER = "Know Your Rights archive"
+
+
+# A setting that is a function: django-otp calls it for each device it describes.
+def OTP_TOTP_ISSUER(device):
+    """The name authenticator apps list codes under: the site identity's (coverage_archive/identity/)."""
+    from coverage_archive.identity.current import totp_issuer
+
+    return totp_issuer(device)
+
+
 # The TOTP device admin (for superusers) shows no secrets or QR codes of other people's devices.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 

@@ -5,6 +5,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from coverage_archive.api.errors import API_ROOT
+from coverage_archive.identity import views as identity_views
 from coverage_archive.sitemaps import SITEMAPS
 from coverage_archive.views import robots_txt
 
@@ -13,6 +14,9 @@ urlpatterns = [
     # The public read API (coverage_archive/api/): JSON, no language prefix.
     path(API_ROOT, include("coverage_archive.api.urls")),
     path("robots.txt", robots_txt, name="robots_txt"),
+    # Browsers ask every site for /favicon.ico, the admin's pages included.
+    path("favicon.ico", identity_views.favicon, name="favicon"),
+    path("identity/logo/<str:filename>", identity_views.logo, name="identity_logo"),
     path("sitemap.xml", sitemap_views.index, {"sitemaps": SITEMAPS}, name="sitemap_index"),
     path(
         "sitemap-<section>.xml",

@@ -44,3 +44,17 @@ def steady_database(monkeypatch):
     server, the real token (facets.database_state) can move at any moment.
     """
     monkeypatch.setattr("coverage_archive.facets.database_state", lambda: "steady")
+
+
+@pytest.fixture(autouse=True)
+def warm_site_identity():
+    """Every test starts on a warm site with no identity saved (today's wording), as a site that
+    has served a page does; a test that saves one goes through the admin, which forgets it."""
+    from django.core.cache import cache
+
+    from coverage_archive.identity.current import CACHE_KEY
+    from coverage_archive.identity.models import SiteIdentity
+
+    cache.set(CACHE_KEY, SiteIdentity(), None)
+    yield
+    cache.delete(CACHE_KEY)

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 
 from coverage_archive.accounts import lockout, two_factor
 from coverage_archive.accounts.forms import SignInForm
+from coverage_archive.identity.current import current_identity
 
 
 class ArchiveAdminSite(admin.AdminSite):
@@ -24,6 +25,15 @@ class ArchiveAdminSite(admin.AdminSite):
     # columns (its link state among them) no longer fitted beside its filters. The breadcrumbs and
     # the index lead to the same pages.
     enable_nav_sidebar = False
+
+    def each_context(self, request):
+        """The organization's own name in the admin's header and titles, once it has set one."""
+        context = super().each_context(request)
+        identity = current_identity()
+        if identity.is_named:
+            context["site_header"] = _("%(name)s archive") % {"name": identity.display_name}
+            context["site_title"] = _("%(name)s archive: editors") % {"name": identity.display_name}
+        return context
 
     def has_permission(self, request):
         user = request.user

@@ -137,6 +137,8 @@ PUBLIC_PAGES: dict[str, Callable[[ArchiveData], str]] = {
     "subject-term": lambda data: "/subjects/organizing/",
     "source-term": lambda data: f"/sources/{data.source_with_homepage_slug}/",
     "privacy": lambda data: "/privacy/",
+    "about": lambda data: "/about/",
+    "about-es": lambda data: "/es/about/",
     "api-docs": lambda data: "/api/",
     "api-docs-es": lambda data: "/es/api/",
     "not-found": lambda data: "/no-such-page/",

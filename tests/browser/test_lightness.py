@@ -1,4 +1,4 @@
-"""Light pages: the home page, a full page of archive results, the seed article and a capture's page each
+"""Light pages: the home page, a full page of archive results, the seed article, a capture's page and About each
 weigh under 50 KB of HTML and CSS, uncompressed, as the browser downloads them.
 
 (Working without JavaScript is shown by journeys 1 and 2, run again with it off.)
@@ -16,6 +16,7 @@ PAGES = {
     "archive-with-20-results": "/coverage/",
     "article-seed": f"/coverage/{SEED_SLUG}/",
     "api-docs": "/api/",
+    "about": "/about/",
 }
 
 
