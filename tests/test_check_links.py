@@ -13,7 +13,7 @@ from coverage_archive.models import Article
 from coverage_archive.preservation import checking
 from coverage_archive.preservation.models import LinkCheck, LinkOutcome, LinkState
 from tests.factories import ArticleFactory
-from tests.loopback_site import LoopbackSite
+from tests.loopback_site import LoopbackSite, refusing_port
 
 LOOPBACK_ONLY = ("127.0.0.1/32",)
 
@@ -101,6 +101,16 @@ def test_a_success_after_failures_resets_the_count(site):
     _run("--older-than", "0m")
     state = LinkState.objects.get(article=article)
     assert state.outcome == LinkOutcome.FINE and state.failures_in_a_row == 0
+
+
+@pytest.mark.django_db
+def test_a_refused_connection_is_failing_and_said_to_be_unreachable_not_slow(site):
+    with refusing_port("127.0.0.5") as port, override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.0/8",)):
+        article = ArticleFactory(original_url=f"http://127.0.0.5:{port}/bare")
+        _run()
+    check = article.link_checks.get()
+    assert check.outcome == LinkOutcome.FAILING
+    assert check.detail == "unreachable: The site could not be reached.", check.detail
 
 
 @pytest.mark.django_db
