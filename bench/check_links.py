@@ -9,14 +9,17 @@ The script migrates its database, adds synthetic published articles with
 original link on an invented site it serves itself (tests/loopback_site.py):
 the same pages on ``--hosts`` loopback addresses (127.0.0.10 and up), each a
 distinct host to the checker, drawn with a skew (a few large outlets, many
-small ones), plus two addresses where nothing listens (refused). The mix is
-drawn with a fixed seed and known in advance (``MIX``), so every link has the
-outcome it must get.
+small ones), plus two addresses where nothing listens (refused) and a host whose
+every page hangs. The mix is drawn with a fixed seed and known in advance
+(``MIX``), so every link has the outcome it must get: on the refused and the
+hanging hosts, the first ``--host-failures`` links are failing and the command
+gives up on the host, so the others must be left unasked (no state, no check)
+and named in its summary.
 
 Each run clears the link checks and runs the real command as an operator
 would, in its own process with production settings (DEBUG off) and
 ``FETCH_ALLOW_PRIVATE_ADDRESSES=127.0.0.0/8``. It reports the run's time and
-links a second; the outcomes, each compared with the expected one link by link
+links a second; the outcomes and the links left unasked per host, each compared with the expected one link by link
 (the command's ``-v 2`` lines) and in the database (a mismatch is printed in
 capitals); the most requests in flight to one host and in all, as the server
 counted them; and the checking process's peak RSS when it had reported 2,500,
@@ -80,6 +83,9 @@ FIRST_HOST = 10
 REFUSED_HOSTS = ("127.0.0.250", "127.0.0.251")
 HANGING_HOST = "127.0.0.9"
 MEMORY_AT = (2500, 5000, 10000)
+# What the plan expects of a link the command must not ask: its host was given up on.
+NOT_ASKED = "not asked"
+GIVEN_UP_KINDS = {"refused", "host hanging"}
 
 
 def client_gone(connection) -> bool:
@@ -137,8 +143,12 @@ def host_weights(hosts: int) -> list[float]:
     return [1 / rank**0.8 for rank in range(1, hosts + 1)]
 
 
-def plan(links: int, hosts: dict[str, int], refused_port: int, seed: int) -> list[tuple[str, str, str]]:
-    """(url, kind, expected outcome) for each link, drawn with ``seed``."""
+def plan(
+    links: int, hosts: dict[str, int], refused_port: int, seed: int, host_failures: int
+) -> list[tuple[str, str, str]]:
+    """(url, kind, expected outcome) for each link, drawn with ``seed``. Links are checked in id
+    order per host, so on a host that never answers the first ``host_failures`` are failing and
+    the rest are not asked."""
     rng = random.Random(seed)
     hosts = dict(hosts)
     hanging_port = hosts.pop(HANGING_HOST)
@@ -147,15 +157,21 @@ def plan(links: int, hosts: dict[str, int], refused_port: int, seed: int) -> lis
     kinds = list(MIX)
     shares = [share for _kind, _path, share, _outcome in MIX]
     planned = []
+    unanswered = Counter()
+
+    def not_answering(address):
+        unanswered[address] += 1
+        return LinkOutcome.FAILING if not host_failures or unanswered[address] <= host_failures else NOT_ASKED
+
     for number in range(links):
         if rng.random() < REFUSED_SHARE:
             address = rng.choice(REFUSED_HOSTS)
             url = f"http://{address}:{refused_port}/en/story?n={number}"
-            planned.append((url, "refused", LinkOutcome.FAILING))
+            planned.append((url, "refused", not_answering(address)))
             continue
         if rng.random() < HANGING_SHARE:
             url = f"http://{HANGING_HOST}:{hanging_port}/slow?n={number}"
-            planned.append((url, "host hanging", LinkOutcome.FAILING))
+            planned.append((url, "host hanging", not_answering(HANGING_HOST)))
             continue
         address = rng.choices(addresses, weights)[0]
         kind, path, _share, outcome = rng.choices(kinds, shares)[0]
@@ -214,6 +230,8 @@ def run_once(site, ids, planned, args) -> dict:
         str(args.per_host_delay),
         "--timeout",
         str(args.timeout),
+        "--host-failures",
+        str(args.host_failures),
         "-v",
         "2",
     ]
@@ -243,16 +261,22 @@ def run_once(site, ids, planned, args) -> dict:
 
     threading.Thread(target=sample, daemon=True).start()
     seen, mismatches, memory, progress = Counter(), [], {}, []
+    skipped = {}  # host → links the summary says it left unasked
     host_done = {}  # host → seconds into the run of its last link's result
+    reported = set()
     first_result = None
     for line in process.stdout:
         parts = line.split()
+        if line.startswith("Skipped "):  # "Skipped 183 links of 127.0.0.9, not asked in this run: …"
+            skipped[parts[4].rstrip(",")] = int(parts[1])
+            continue
         if len(parts) < 3 or parts[0] not in LinkOutcome.values:
             continue
         done = sum(seen.values()) + 1
         first_result = first_result or time.perf_counter()
         seen[parts[0]] += 1
         host_done[parts[2].split("/")[2].split(":")[0]] = round(time.perf_counter() - started, 1)
+        reported.add(parts[2])
         if expected.get(parts[2]) != parts[0]:
             mismatches.append((parts[2], expected.get(parts[2]), line.strip()))
         if done in MEMORY_AT:
@@ -268,7 +292,10 @@ def run_once(site, ids, planned, args) -> dict:
     errors = process.stderr.read()
     stored = Counter(dict(LinkState.objects.values_list("outcome").annotate(n=Count("pk"))))
     wanted = Counter(outcome for _url, _kind, outcome in planned)
+    wanted_skipped = Counter(url.split("/")[2].split(":")[0] for url, _kind, outcome in planned if outcome == NOT_ASKED)
     checked = sum(seen.values())
+    # A link not asked has no state and no check; its url never appears in a -v 2 line.
+    asked_anyway = [url for url, _kind, outcome in planned if outcome == NOT_ASKED and url in reported]
     return {
         "exit": process.returncode,
         "killed_at_max_seconds": process.returncode == -9,
@@ -281,6 +308,11 @@ def run_once(site, ids, planned, args) -> dict:
         "outcomes_reported": dict(seen),
         "outcomes_stored": {key: stored.get(key, 0) for key in LinkOutcome.values},
         "outcomes_expected": {key: wanted.get(key, 0) for key in LinkOutcome.values},
+        "skipped_reported": skipped,
+        "skipped_expected": dict(wanted_skipped),
+        "links_stored": sum(stored.values()),
+        "checks_stored": LinkCheck.objects.count(),
+        "not_asked_but_asked": len(asked_anyway),
         "mismatches": len(mismatches),
         "mismatch_examples": mismatches[:10],
         "requests": len(site.requests) - requests_before,
@@ -313,6 +345,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--per-host-delay", type=float, default=0.05)
     parser.add_argument("--timeout", type=float, default=1.0)
+    parser.add_argument("--host-failures", type=int, default=3, help="As the command's (default 3).")
     parser.add_argument("--slow-seconds", type=float, default=3.0, help="How long a slow page takes to answer.")
     parser.add_argument("--max-seconds", type=float, default=900, help="Stop a run that takes longer.")
     parser.add_argument("--seed", type=int, default=2026)
@@ -331,12 +364,14 @@ def main():
         hosts = {f"127.0.0.{FIRST_HOST + n}": 0 for n in range(args.hosts)} | {HANGING_HOST: 0}
         for address in hosts:
             hosts[address] = site.also_on(address)
-        planned = plan(args.links, hosts, free_port(REFUSED_HOSTS[0]), args.seed)
+        planned = plan(args.links, hosts, free_port(REFUSED_HOSTS[0]), args.seed, args.host_failures)
         per_host = Counter(url.split("/")[2].split(":")[0] for url, _kind, _outcome in planned)
         # The least time the politeness rules allow: the busiest host's requests one at a time,
         # each after the delay, its slow pages each for the whole timeout.
         floor = Counter()
-        for url, kind, _outcome in planned:
+        for url, kind, outcome in planned:
+            if outcome == NOT_ASKED:
+                continue
             floor[url.split("/")[2].split(":")[0]] += GATED_REQUESTS.get(kind, 2) * args.per_host_delay + (
                 args.timeout if kind in HELD_FOR_THE_TIMEOUT else 0
             )
@@ -355,7 +390,13 @@ def main():
             result = run_once(site, ids, planned, args)
             runs.append(result)
             print(f"\nrun {number}: {json.dumps(result, default=str)}")
-            if result["mismatches"] or result["outcomes_stored"] != result["outcomes_expected"]:
+            if (
+                result["mismatches"]
+                or result["outcomes_stored"] != result["outcomes_expected"]
+                or result["skipped_reported"] != result["skipped_expected"]
+                or result["not_asked_but_asked"]
+                or result["checks_stored"] != result["links"]
+            ):
                 print(f"!!! OUTCOMES DO NOT MATCH WHAT THE SERVER WAS TOLD TO SERVE: {result['mismatch_examples']}")
             if result["exit"] != 0:
                 print(f"!!! THE COMMAND EXITED WITH {result['exit']}: {result['stderr']}")
@@ -369,6 +410,7 @@ def main():
             n: statistics.median(run["peak_rss_mib_at"].get(n, 0) for run in runs) for n in MEMORY_AT
         },
         "mismatches": sum(run["mismatches"] for run in runs),
+        "skipped": runs[-1]["skipped_reported"],
         "largest_host_links": largest[1],
         "floor_seconds": round(floor_seconds, 1),
         "median_seconds_over_floor": round(statistics.median(run["seconds"] for run in runs) / floor_seconds, 2),

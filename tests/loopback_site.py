@@ -7,9 +7,11 @@ their stories are made up, and say so. ``LoopbackSite`` runs it in a thread:
         site.url("/en/2025/03/05/tenants-learn-their-rights")
 """
 
+import contextlib
 import gzip
 import http.server
 import json
+import socket
 import threading
 import time
 
@@ -270,9 +272,9 @@ class LoopbackSite:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.also = []
 
-    def also_on(self, address: str) -> int:
+    def also_on(self, address: str, port: int = 0) -> int:
         """Serve the site on this loopback address as well (from a thread); its port."""
-        server = _Server((address, 0), self.handler)
+        server = _Server((address, port), self.handler)
         server.site = self
         self.also.append(server)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -289,3 +291,21 @@ class LoopbackSite:
         for server in [self.server, *self.also]:
             server.shutdown()
             server.server_close()
+
+
+@contextlib.contextmanager
+def hanging_port(address: str):
+    """A port on this loopback address that takes connections and never answers: the kernel
+    completes each handshake (the socket listens), and nothing ever reads the request."""
+    with socket.socket() as sock:
+        sock.bind((address, 0))
+        sock.listen(64)
+        yield sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def refusing_port(address: str):
+    """A port on this loopback address held but not listening: every connection is refused."""
+    with socket.socket() as sock:
+        sock.bind((address, 0))
+        yield sock.getsockname()[1]

@@ -13,7 +13,7 @@ from coverage_archive.models import Article
 from coverage_archive.preservation import checking
 from coverage_archive.preservation.models import LinkCheck, LinkOutcome, LinkState
 from tests.factories import ArticleFactory
-from tests.loopback_site import LoopbackSite
+from tests.loopback_site import LoopbackSite, hanging_port, refusing_port
 
 LOOPBACK_ONLY = ("127.0.0.1/32",)
 
@@ -104,6 +104,16 @@ def test_a_success_after_failures_resets_the_count(site):
 
 
 @pytest.mark.django_db
+def test_a_refused_connection_is_failing_and_said_to_be_unreachable_not_slow(site):
+    with refusing_port("127.0.0.5") as port, override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.0/8",)):
+        article = ArticleFactory(original_url=f"http://127.0.0.5:{port}/bare")
+        _run()
+    check = article.link_checks.get()
+    assert check.outcome == LinkOutcome.FAILING
+    assert check.detail == "unreachable: The site could not be reached.", check.detail
+
+
+@pytest.mark.django_db
 def test_a_refused_head_is_asked_again_with_get(site):
     state, check = _checked(site, "/head-refused")
     assert state.outcome == LinkOutcome.FINE
@@ -161,10 +171,10 @@ def test_a_slow_host_keeps_one_thread_and_never_holds_up_the_other_hosts(site):
     quick = {ArticleFactory(original_url=site.url(f"/report.pdf?n={number}")).pk for number in range(6)}
     order = []
     with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=("127.0.0.0/8",)):
-        counts = checking.check_links(
+        run = checking.check_links(
             concurrency=2, per_host_delay=0, timeout=1.5, on_result=lambda result: order.append(result.article_id)
         )
-    assert counts == {LinkOutcome.FINE: 6, LinkOutcome.FAILING: 2}
+    assert run.counts == {LinkOutcome.FINE: 6, LinkOutcome.FAILING: 2}
     # The slow host's first link takes its whole timeout in one thread; the other thread checks the
     # answering host's links meanwhile, instead of waiting behind the slow host's second link.
     assert set(order[:6]) == quick, order
@@ -191,6 +201,98 @@ def test_a_hosts_links_beyond_what_may_wait_are_left_for_a_later_pass_and_each_c
     assert LinkCheck.objects.count() == 10
     # The large host's backlog did not hold the small host's links back until its end.
     assert set(small) <= set(order[:6]), order
+
+
+# --- Giving up on a host that does not answer, for the rest of a run ---------------------------------
+
+LOOPBACK_NETWORK = ("127.0.0.0/8",)
+
+
+def _links(base, count, path="/bare"):
+    return [ArticleFactory(original_url=f"{base}{path}?n={number}") for number in range(count)]
+
+
+@pytest.mark.django_db
+def test_a_hanging_host_is_given_up_after_three_timeouts_and_its_other_links_wait_for_the_next_run(site):
+    with hanging_port("127.0.0.2") as port, override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_NETWORK):
+        hanging = _links(f"http://127.0.0.2:{port}", 5)
+        answering = _links(site.url(""), 2)
+        # A link of the hanging host checked long ago, and seen working then.
+        long_ago = timezone.now() - datetime.timedelta(days=30)
+        LinkState.objects.create(
+            article=hanging[4], outcome=LinkOutcome.FINE, checked_at=long_ago, last_fine_at=long_ago
+        )
+        output = _run()  # the default: three in a row
+        assert "Checked 5 links: 2 fine, 0 moved, 0 gone, 3 failing." in output
+        assert "Skipped 2 links of 127.0.0.2, not asked in this run: 3 of its links in a row got no answer" in output
+        # The first three were asked, each until the timeout; the others were not, and keep their state.
+        assert [a.link_checks.count() for a in hanging] == [1, 1, 1, 0, 0]
+        assert not LinkState.objects.filter(article=hanging[3]).exists()
+        state = LinkState.objects.get(article=hanging[4])
+        assert (state.outcome, state.checked_at, state.failures_in_a_row) == (LinkOutcome.FINE, long_ago, 0)
+        assert all(LinkState.objects.get(article=a).outcome == LinkOutcome.FINE for a in answering)
+        # They are still due: the next run asks them (and only them), and finds them failing.
+        _run()
+    assert [a.link_checks.count() for a in hanging] == [1, 1, 1, 1, 1]
+    assert LinkState.objects.get(article=hanging[4]).outcome == LinkOutcome.FAILING
+    assert not LinkCheck.objects.filter(outcome=LinkOutcome.GONE).exists()
+
+
+@pytest.mark.django_db
+def test_a_refusing_host_is_given_up_after_host_failures_and_asked_again_once_it_answers(site):
+    with refusing_port("127.0.0.5") as port, override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_NETWORK):
+        links = _links(f"http://127.0.0.5:{port}", 4)
+        output = _run("--host-failures", "2")
+        assert "Checked 2 links: 0 fine, 0 moved, 0 gone, 2 failing." in output
+        assert "Skipped 2 links of 127.0.0.5" in output
+        assert "could not be reached" in links[0].link_checks.get().detail
+    # The host answers again, at the same address and port: the links left are asked and fine.
+    site.also_on("127.0.0.5", port)
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_NETWORK):
+        output = _run("--host-failures", "2")
+    assert "Checked 2 links: 2 fine, 0 moved, 0 gone, 0 failing." in output and "Skipped" not in output
+    assert [LinkState.objects.get(article=a).outcome for a in links] == ["failing", "failing", "fine", "fine"]
+
+
+@pytest.mark.django_db
+def test_an_answer_even_a_server_error_starts_the_hosts_count_again(site):
+    # A host that hangs, answers, hangs, answers 503, hangs, answers: never two in a row unanswered.
+    port = site.also_on("127.0.0.4")
+    paths = ["/slow", "/bare", "/slow", "/busy", "/slow", "/bare"]
+    links = [ArticleFactory(original_url=f"http://127.0.0.4:{port}{path}?n={n}") for n, path in enumerate(paths)]
+    with override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_NETWORK):
+        output = _run("--host-failures", "2")
+    assert "Checked 6 links: 2 fine, 0 moved, 0 gone, 4 failing." in output and "Skipped" not in output
+    assert all(link.link_checks.count() == 1 for link in links)
+
+
+@pytest.mark.django_db
+def test_a_host_that_answers_with_a_redirect_to_a_host_that_does_not_is_not_given_up(site):
+    with refusing_port("127.0.0.6") as port, override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_NETWORK):
+        site.routes["/elsewhere"] = lambda handler: handler._send(
+            302, headers=[("Location", f"http://127.0.0.6:{port}/story")]
+        )
+        try:
+            links = _links(site.url(""), 3, path="/elsewhere")
+            output = _run("--host-failures", "2")
+        finally:
+            del site.routes["/elsewhere"]
+    assert "Checked 3 links: 0 fine, 0 moved, 0 gone, 3 failing." in output and "Skipped" not in output
+    assert all(link.link_checks.get().redirects[0][0] == 302 for link in links)
+
+
+@pytest.mark.django_db
+def test_host_failures_zero_never_gives_up(site):
+    with refusing_port("127.0.0.7") as port, override_settings(FETCH_ALLOW_PRIVATE_ADDRESSES=LOOPBACK_NETWORK):
+        _links(f"http://127.0.0.7:{port}", 4)
+        output = _run("--host-failures", "0")
+    assert "Checked 4 links: 0 fine, 0 moved, 0 gone, 4 failing." in output and "Skipped" not in output
+
+
+@pytest.mark.parametrize("value", ["-1", "three", "2.5"])
+def test_a_bad_host_failures_is_a_clear_error(value):
+    with pytest.raises(CommandError, match="is not a whole number"):
+        call_command("check_links", "--host-failures", value)
 
 
 # --- The admin: the list by link state, when last seen working, and the proposed new URL ------------

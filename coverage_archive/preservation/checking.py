@@ -20,6 +20,11 @@ Requests run in a bounded thread pool; ``HostGate`` keeps at most one request in
 to a host and a delay between two requests to it. A link goes to the pool only when no
 other link of its host is there, so a host that is slow, or holds most of the links, keeps
 one thread busy and never the whole pool waiting on its gate while other hosts' links wait.
+A host that does not answer at all (a timeout, or a connection refused or reset) for
+``host_failures`` of its links in a row is given up on for the rest of the run: its other links
+are not requested, their state is left as it was (no check is recorded, as none was made), and
+they are due again on the next run; the run's summary names the host and how many links it left.
+Any answer from the host, a 5xx included, starts its count again.
 Articles are read in chunks of ``CHUNK``, at most ``READ_AHEAD`` links waiting at once and
 ``PER_HOST_WAITING`` of one host: a host's further links are left in the database for
 another pass over the due links, so no one host's backlog fills the read-ahead and starves
@@ -62,6 +67,10 @@ DEFAULT_CONCURRENCY = 8
 DEFAULT_PER_HOST_DELAY = 1.0
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_OLDER_THAN = timedelta(days=7)
+# A host whose links go unanswered this many times in a row is not asked again in the run.
+DEFAULT_HOST_FAILURES = 3
+# The fetcher's reasons for a request that got no answer at all: timed out, refused or reset.
+NO_ANSWER = frozenset({"timeout", "unreachable"})
 
 # A page that says it was not found, in its <title> or first <h1>: English and Spanish.
 NOT_FOUND_WORDING = re.compile(
@@ -98,6 +107,17 @@ class Result:
     redirects: list = field(default_factory=list)
     detail: str = ""
     proposed_url: str = ""
+    # The link's own host did not answer (a timeout, a refused or reset connection): not stored,
+    # it counts towards giving up on the host for the rest of the run.
+    no_answer: bool = False
+
+
+@dataclass
+class Run:
+    """What a run did: checks per outcome, and the hosts given up on with the links each left unasked."""
+
+    counts: Counter = field(default_factory=Counter)
+    gave_up: dict = field(default_factory=dict)
 
 
 class HostGate:
@@ -204,7 +224,10 @@ def check_url(url: str, *, timeout: float = DEFAULT_TIMEOUT, gate: HostGate | No
             method = "GET"
             result = ask("GET")
     except FetchRefused as refusal:
+        # The request that failed went to the link's own host, or to where a redirect pointed.
+        asked = refusal.exchanges[-1].location if refusal.exchanges else url
         return {
+            "no_answer": refusal.reason in NO_ANSWER and host_of(asked) == host,
             "method": method,
             "status_code": None,
             "final_url": refusal.exchanges[-1].location if refusal.exchanges else "",
@@ -276,19 +299,26 @@ def check_links(
     concurrency: int = DEFAULT_CONCURRENCY,
     per_host_delay: float = DEFAULT_PER_HOST_DELAY,
     timeout: float = DEFAULT_TIMEOUT,
+    host_failures: int = DEFAULT_HOST_FAILURES,
     limit: int | None = None,
     on_result=None,
-) -> Counter:
-    """Check every due link once; returns the count per outcome. ``on_result(result)`` is called per link."""
+) -> Run:
+    """Check every due link once; ``on_result(result)`` is called per link checked.
+
+    A host whose links got no answer ``host_failures`` times in a row (0: never) is given up on:
+    its other links are not requested in this run and are left as they were, due for the next.
+    """
     started = timezone.now()
     gate = HostGate(per_host_delay)
-    counts = Counter()
+    run = Run()
     most_waiting = max(READ_AHEAD, 2 * concurrency * PER_HOST_WAITING)
     # Links read and not yet sent, by host; hosts with links waiting and none in the pool, in turn.
     waiting, ready = {}, deque()
     in_pool = {}  # future → its host
     # The ids waiting or in the pool (a pass leaves them out); the hosts whose links a pass left.
     taken, left = set(), set()
+    # Each host's links in a row that got no answer; the links of hosts given up on, counted once.
+    unanswered, not_asked = Counter(), set()
     accepted = 0
     # Each pass reads the links still due when this run started: those checked since are not.
     links = _chunks(due(older_than, now=started), leave=taken)
@@ -298,6 +328,21 @@ def check_links(
         return Result(
             article_id=article_id, url=url, checked_at=checked_at, **check_url(url, timeout=timeout, gate=gate)
         )
+
+    def leave_unasked(host, article_id):
+        if article_id not in not_asked:
+            not_asked.add(article_id)
+            run.gave_up[host] += 1
+
+    def give_up(host):
+        # None of its links is in the pool: a host has one there at most, the one just done.
+        nonlocal accepted
+        run.gave_up[host] = 0
+        for article_id, _url in waiting.pop(host, ()):
+            taken.discard(article_id)
+            accepted -= 1
+            leave_unasked(host, article_id)
+        # Links a pass left in the database are counted when the next pass reads them.
 
     def read_ahead():
         nonlocal links, accepted
@@ -312,6 +357,9 @@ def check_links(
                 continue
             article_id, url = link
             host = host_of(url)
+            if host in run.gave_up:
+                leave_unasked(host, article_id)
+                continue
             if len(waiting.get(host, ())) >= PER_HOST_WAITING:
                 left.add(host)
                 continue
@@ -333,15 +381,19 @@ def check_links(
                     del waiting[host]
                 in_pool[pool.submit(check, article_id, url)] = host
             if not in_pool:
-                return counts
+                return run
             done, _running = wait(in_pool, return_when=FIRST_COMPLETED)
             for future in done:
                 host = in_pool.pop(future)
-                if host in waiting:
-                    ready.append(host)
                 result = future.result()
                 store(result)
                 taken.discard(result.article_id)
-                counts[result.outcome] += 1
+                run.counts[result.outcome] += 1
+                # Any answer, a 5xx included, starts the host's count again.
+                unanswered[host] = unanswered[host] + 1 if result.no_answer else 0
+                if host_failures and unanswered[host] >= host_failures:
+                    give_up(host)
+                elif host in waiting:
+                    ready.append(host)
                 if on_result:
                     on_result(result)

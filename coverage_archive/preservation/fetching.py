@@ -339,6 +339,11 @@ def _one_exchange(url: str, method: str, deadline: float, body_limit: int) -> Ex
         raise
     except urllib3.exceptions.SSLError:
         raise FetchRefused(_("The site's secure connection (HTTPS) could not be verified."), reason="tls") from None
+    except urllib3.exceptions.NewConnectionError as error:
+        # Refused, reset or unroutable: urllib3 2 makes this a ConnectTimeoutError too, but it is not one.
+        if isinstance(error.__cause__, FetchRefused):
+            raise error.__cause__ from None
+        raise FetchRefused(_("The site could not be reached."), reason="unreachable") from None
     except (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError, TimeoutError):
         raise FetchRefused(_("The site took too long to answer."), reason="timeout") from None
     except (urllib3.exceptions.HTTPError, OSError) as error:
