@@ -378,26 +378,25 @@ def test_sqlite_matches_phrases_from_its_index_so_no_search_is_costly_to_match_a
 
 
 @sqlite_only
-def test_sqlite_reads_the_matches_first_and_each_matchs_article_by_its_key(reader):
+def test_sqlite_reads_the_matches_first_and_each_matchs_columns_by_its_id(reader):
     # Joined the other way, SQLite ran the MATCH again for every published article
     # (3.4 s for a common word at 10,000 articles, against 20 ms): see search_sqlite.sql.
     ArticleFactory(body="Synthetic surveillance.")
     with CaptureQueriesContext(connection) as captured:
         assert len(found(reader, "surveillance")) == 1
     statements = [query["sql"] for query in captured.captured_queries if " MATCH " in query["sql"]]
-    assert len(statements) == 2  # the facet counts, then the page
+    assert len(statements) == 2  # the facet counts, then the page's order of ids
     for sql in statements:
         with connection.cursor() as cursor:
             cursor.execute("EXPLAIN QUERY PLAN " + sql)
             steps = [row[-1] for row in cursor.fetchall()]
         scan = next(i for i, step in enumerate(steps) if "coverage_archive_articlesearchindex VIRTUAL TABLE" in step)
         assert steps[scan].startswith("SCAN ") and "=M" not in steps[scan], steps  # not looked up by id
-        if sql.startswith("WITH c AS"):  # the facet counts read their columns from the index by id
-            assert steps[scan + 1].startswith(
-                "SEARCH coverage_archive_article USING COVERING INDEX article_matches_facets_idx (id=?"
-            ), steps
-        else:  # the page reads each match's whole row by its key
-            assert steps[scan + 1] == "SEARCH coverage_archive_article USING INTEGER PRIMARY KEY (rowid=?)", steps
+        # The facet counts, and the page's order (search.ranks_ids_first: the page's 20 rows are
+        # then read by id, in a query of their own), read each match's columns from the index by id.
+        assert steps[scan + 1].startswith(
+            "SEARCH coverage_archive_article USING COVERING INDEX article_matches_facets_idx (id=?"
+        ), steps
 
 
 @sqlite_only
