@@ -4,6 +4,8 @@ Every change to an article or a term is kept with who made it and when
 (django-simple-history: the "History" button on each page, with revert).
 """
 
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
@@ -136,6 +138,22 @@ class ArticleAdminForm(forms.ModelForm):
                 errors.data[index] = ValidationError(message, code=error.code)
 
 
+class LanguageInUseFilter(admin.ChoicesFieldListFilter):
+    """The languages some article is written in, not every language the archive knows."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        in_use = set(model._default_manager.order_by().values_list(field_path, flat=True).distinct())
+        field = copy.copy(field)
+        field.choices = [(code, name) for code, name in field.flatchoices if code in in_use]
+        super().__init__(field, request, params, model, model_admin, field_path)
+
+
+class SubjectFilter(admin.RelatedFieldListFilter):
+    """Every subject, without Django's bare “-” entry for “no subject”: every article has one."""
+
+    include_empty_choice = False
+
+
 @admin.register(Article)
 class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
     form = ArticleAdminForm
@@ -155,9 +173,9 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
         "status",
         *PreservationArticleAdmin.preservation_list_filter,
         "item_type",
-        "language",
+        ("language", LanguageInUseFilter),
         "date_precision",
-        "subjects",
+        ("subjects", SubjectFilter),
         "source",
     ]
     list_select_related = ["source", "item_type", *PreservationArticleAdmin.preservation_list_select_related]
