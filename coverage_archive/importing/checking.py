@@ -17,7 +17,7 @@ from coverage_archive.importing.reading import (
     grouped,
     read_rows,
 )
-from coverage_archive.models import Article, Language
+from coverage_archive.models import Article, Language, stored_value
 from coverage_archive.spreadsheet import unprotect_cell
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER, SOURCES, Taxonomy
 from coverage_archive.text import ControlCharacterValidator
@@ -328,6 +328,8 @@ class _Checker:
 
         if len(self.plan.errors) > errors_before:
             return None
+        # Stored as the admin stores them, so that a second import of the file finds nothing changed.
+        values = {name: stored_value(Article._meta.get_field(name), value) for name, value in values.items()}
         return PlannedRow(row, line, values, terms)
 
 
