@@ -404,13 +404,15 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
                 form.add_error("file", str(error))
             else:
                 preview = None
-                if plan.is_valid:
+                # A file whose only problems are unknown names is kept too, so that "Create these
+                # terms and import" needs no second upload.
+                if plan.is_valid or plan.only_unknown_terms:
                     preview = ImportPreview.objects.create(
                         created_by=request.user,
                         file_name=upload.name[:255],
                         text=form.cleaned_data["text"],
                         create_terms=form.cleaned_data["create_terms"],
-                        summary=plan.summary(),
+                        summary=self._preview_summary(plan),
                     )
                 return self._render_preview(request, plan, preview)
         return TemplateResponse(
@@ -430,22 +432,50 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
         if request.method != "POST":
             plan, _result = self._plan_preview(request, preview, dry_run=True)
             return self._render_preview(request, plan, preview)
+        if "create_terms" in request.POST:
+            return self._create_terms_and_import(request, preview)
 
         def unchanged_since_preview(plan):
             return plan.summary() == preview.summary
 
         plan, result = self._plan_preview(request, preview, dry_run=False, confirm=unchanged_since_preview)
         if result is None:
-            if plan.is_valid:
-                # The archive changed since the preview: show the new one and ask again.
-                preview.summary = plan.summary()
-                preview.save(update_fields=["summary"])
-                self.message_user(
-                    request,
-                    _("The archive changed since this preview was made. Nothing was written: check the new preview."),
-                    messages.WARNING,
-                )
-            return self._render_preview(request, plan, preview if plan.is_valid else None)
+            return self._changed_since_preview(request, plan, preview)
+        return self._imported(request, preview, plan, result)
+
+    def _create_terms_and_import(self, request, preview):
+        """Import a previewed file whose only problems were unknown names, creating exactly those terms.
+
+        The file is the one kept with the preview. It is checked again inside the import's transaction:
+        if it now needs other terms than those the editor was shown (someone added one meanwhile) or has
+        another problem, nothing is written and the new preview is shown.
+        """
+        shown = preview.summary.get("unknown_terms")
+        if not shown:  # a preview without unknown names: nothing to create here
+            return HttpResponseRedirect(preview.get_absolute_url())
+        preview.create_terms = True
+
+        def creates_the_terms_shown(plan):
+            return plan.new_term_names() == shown
+
+        plan, result = self._plan_preview(request, preview, dry_run=False, confirm=creates_the_terms_shown)
+        if result is None:
+            return self._changed_since_preview(request, plan, preview)
+        return self._imported(request, preview, plan, result)
+
+    def _changed_since_preview(self, request, plan, preview):
+        """Nothing was written: show the file's new preview (kept when it can be imported) and ask again."""
+        if plan.is_valid:
+            preview.summary = self._preview_summary(plan)
+            preview.save(update_fields=["create_terms", "summary"])
+            self.message_user(
+                request,
+                _("The archive changed since this preview was made. Nothing was written: check the new preview."),
+                messages.WARNING,
+            )
+        return self._render_preview(request, plan, preview if plan.is_valid else None)
+
+    def _imported(self, request, preview, plan, result):
         preview.delete()
         self.message_user(
             request,
@@ -463,6 +493,14 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:coverage_archive_article_changelist"))
+
+    @staticmethod
+    def _preview_summary(plan):
+        """The counts the editor is shown (to notice a change on apply), and the unknown names listed."""
+        summary = plan.summary()
+        if plan.only_unknown_terms:
+            summary["unknown_terms"] = plan.unknown_term_names()
+        return summary
 
     def _plan_preview(self, request, preview, *, dry_run, confirm=None):
         try:
@@ -492,6 +530,9 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
                 plan=plan,
                 preview=preview,
                 summary=plan.summary(),
+                counts=import_counts(plan),
+                only_unknown_terms=plan.only_unknown_terms,
+                unknown_term_count=sum(len(names) for names in plan.unknown_terms.values()),
                 errors=plan.errors[:shown],
                 more_errors=max(len(plan.errors) - shown, 0),
                 to_create=plan.to_create[:shown],
@@ -502,6 +543,28 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
                 unknown_terms=[(model._meta.verbose_name, names) for model, names in plan.unknown_terms.items()],
             ),
         )
+
+
+def import_counts(plan) -> str:
+    """“3 rows: 1 to create, 0 to update, 0 unchanged, 2 rows with errors (5 problems).”"""
+    summary = plan.summary()
+    counts = {
+        "rows": ngettext("%(count)d row", "%(count)d rows", summary["rows"]) % {"count": summary["rows"]},
+        "create": summary["create"],
+        "update": summary["update"],
+        "unchanged": summary["unchanged"],
+    }
+    if not plan.errors:
+        return _("%(rows)s: %(create)d to create, %(update)d to update, %(unchanged)d unchanged.") % counts
+    rows = plan.rows_with_errors
+    counts["errors"] = ngettext("%(count)d row with errors", "%(count)d rows with errors", rows) % {"count": rows}
+    counts["problems"] = ngettext("%(count)d problem", "%(count)d problems", summary["errors"]) % {
+        "count": summary["errors"]
+    }
+    return (
+        _("%(rows)s: %(create)d to create, %(update)d to update, %(unchanged)d unchanged, %(errors)s (%(problems)s).")
+        % counts
+    )
 
 
 class CsvImportForm(forms.Form):
