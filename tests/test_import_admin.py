@@ -6,11 +6,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from coverage_archive import importing
+from coverage_archive.admin import import_counts
 from coverage_archive.models import Article, ImportPreview, Source
-from tests.csv_files import csv_bytes, synthetic_row
+from tests.csv_files import csv_bytes, csv_text, synthetic_row
 from tests.factories import UserFactory
 
 IMPORT = "/admin/coverage_archive/article/import/"
@@ -219,6 +220,16 @@ def test_one_row_with_one_problem_is_counted_in_the_singular(group_editor):
     response = upload(group_editor, csv_bytes([synthetic_row(1, date="2018-13")]))
 
     assert response.context["counts"] == "1 row: 0 to create, 0 to update, 0 unchanged, 1 row with errors (1 problem)."
+
+
+def test_the_counts_are_in_spanish_with_their_plurals(db):
+    rows = [synthetic_row(1, date="2018-13", status="maybe"), synthetic_row(2)]
+    plan, _result = importing.import_csv(csv_text(rows), create_terms=True, dry_run=True)
+
+    with translation.override("es"):
+        counts = import_counts(plan)
+
+    assert counts == ("2 filas: 1 por crear, 0 por actualizar, 0 sin cambios, 1 fila con errores (2 problemas).")
 
 
 def unknown_terms_only(group_editor):
