@@ -23,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from coverage_archive import importing
 from coverage_archive.dates import DatePrecision
-from coverage_archive.formfields import PartialDateField
+from coverage_archive.formfields import LineFeedTextField, PartialDateField
 from coverage_archive.history import CHANGED, CREATED, record_article_changes
 from coverage_archive.models import Article, ImportPreview
 from coverage_archive.preservation.admin import PreservationArticleAdmin
@@ -31,16 +31,20 @@ from coverage_archive.publishing import change_status, keep_status_unless_allowe
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER, TAXONOMIES
 
 # Editors paste links without a scheme ("wnyc.org/story"); assume HTTPS, as Django 6 will.
-URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+# Text boxes' line breaks are read as the archive stores them.
+ADMIN_FORM_FIELDS = {
+    models.URLField: {"assume_scheme": "https"},
+    models.TextField: {"form_class": LineFeedTextField},
+}
 
 
 def _formfield_assuming_https(db_field, **kwargs):
-    kwargs = {**URL_FIELDS_ASSUME_HTTPS.get(type(db_field), {}), **kwargs}
+    kwargs = {**ADMIN_FORM_FIELDS.get(type(db_field), {}), **kwargs}
     return db_field.formfield(**kwargs)
 
 
 class TaxonomyTermAdmin(SimpleHistoryAdmin):
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    formfield_overrides = ADMIN_FORM_FIELDS
     search_fields = ["name", "name_es", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     ordering = ["name"]
@@ -157,7 +161,7 @@ class SubjectFilter(admin.RelatedFieldListFilter):
 @admin.register(Article)
 class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
     form = ArticleAdminForm
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    formfield_overrides = ADMIN_FORM_FIELDS
     list_display = [
         "title",
         "source",

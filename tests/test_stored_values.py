@@ -97,3 +97,23 @@ def test_the_migration_tidies_what_was_stored_before_the_rule():
     assert article.original_url_normalized == normalized
     assert (article.body, article.summary) == ("A.\n\nB.", "S.\n")
     assert Subject.objects.get(pk=subject.pk).description == "D.\nE."
+
+
+def test_an_unchanged_text_sent_back_with_carriage_returns_is_not_logged_as_changed(admin_user_client, db):
+    from django.contrib.admin.models import LogEntry
+
+    terms = {
+        "source": SourceFactory(),
+        "item_type": ItemTypeFactory(),
+        "subjects": [SubjectFactory()],
+        "organizations": [OrganizationFactory()],
+    }
+    data = article_form_data(terms, body="Para one.\r\n\r\nPara two.")
+    admin_user_client.post(ARTICLE_ADD, data)
+    article = Article.objects.get()
+
+    response = admin_user_client.post(f"/admin/coverage_archive/article/{article.pk}/change/", data)
+
+    assert response.status_code == 302, form_errors(response)
+    # (The date and publication time are sent as typed, not as stored, and are logged as changes.)
+    assert "Body" not in LogEntry.objects.latest("pk").get_change_message()
