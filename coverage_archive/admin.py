@@ -4,6 +4,8 @@ Every change to an article or a term is kept with who made it and when
 (django-simple-history: the "History" button on each page, with revert).
 """
 
+import copy
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
@@ -21,7 +23,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from coverage_archive import importing
 from coverage_archive.dates import DatePrecision
-from coverage_archive.formfields import PartialDateField
+from coverage_archive.formfields import LineFeedTextField, PartialDateField
 from coverage_archive.history import CHANGED, CREATED, record_article_changes
 from coverage_archive.models import Article, ImportPreview
 from coverage_archive.preservation.admin import PreservationArticleAdmin
@@ -29,16 +31,20 @@ from coverage_archive.publishing import change_status, keep_status_unless_allowe
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER, TAXONOMIES
 
 # Editors paste links without a scheme ("wnyc.org/story"); assume HTTPS, as Django 6 will.
-URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+# Text boxes' line breaks are read as the archive stores them.
+ADMIN_FORM_FIELDS = {
+    models.URLField: {"assume_scheme": "https"},
+    models.TextField: {"form_class": LineFeedTextField},
+}
 
 
 def _formfield_assuming_https(db_field, **kwargs):
-    kwargs = {**URL_FIELDS_ASSUME_HTTPS.get(type(db_field), {}), **kwargs}
+    kwargs = {**ADMIN_FORM_FIELDS.get(type(db_field), {}), **kwargs}
     return db_field.formfield(**kwargs)
 
 
 class TaxonomyTermAdmin(SimpleHistoryAdmin):
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    formfield_overrides = ADMIN_FORM_FIELDS
     search_fields = ["name", "name_es", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     ordering = ["name"]
@@ -136,10 +142,26 @@ class ArticleAdminForm(forms.ModelForm):
                 errors.data[index] = ValidationError(message, code=error.code)
 
 
+class LanguageInUseFilter(admin.ChoicesFieldListFilter):
+    """The languages some article is written in, not every language the archive knows."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        in_use = set(model._default_manager.order_by().values_list(field_path, flat=True).distinct())
+        field = copy.copy(field)
+        field.choices = [(code, name) for code, name in field.flatchoices if code in in_use]
+        super().__init__(field, request, params, model, model_admin, field_path)
+
+
+class SubjectFilter(admin.RelatedFieldListFilter):
+    """Every subject, without Django's bare “-” entry for “no subject”: every article has one."""
+
+    include_empty_choice = False
+
+
 @admin.register(Article)
 class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
     form = ArticleAdminForm
-    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    formfield_overrides = ADMIN_FORM_FIELDS
     list_display = [
         "title",
         "source",
@@ -155,9 +177,9 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
         "status",
         *PreservationArticleAdmin.preservation_list_filter,
         "item_type",
-        "language",
+        ("language", LanguageInUseFilter),
         "date_precision",
-        "subjects",
+        ("subjects", SubjectFilter),
         "source",
     ]
     list_select_related = ["source", "item_type", *PreservationArticleAdmin.preservation_list_select_related]
@@ -386,13 +408,15 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
                 form.add_error("file", str(error))
             else:
                 preview = None
-                if plan.is_valid:
+                # A file whose only problems are unknown names is kept too, so that "Create these
+                # terms and import" needs no second upload.
+                if plan.is_valid or plan.only_unknown_terms:
                     preview = ImportPreview.objects.create(
                         created_by=request.user,
                         file_name=upload.name[:255],
                         text=form.cleaned_data["text"],
                         create_terms=form.cleaned_data["create_terms"],
-                        summary=plan.summary(),
+                        summary=self._preview_summary(plan),
                     )
                 return self._render_preview(request, plan, preview)
         return TemplateResponse(
@@ -412,22 +436,50 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
         if request.method != "POST":
             plan, _result = self._plan_preview(request, preview, dry_run=True)
             return self._render_preview(request, plan, preview)
+        if "create_terms" in request.POST:
+            return self._create_terms_and_import(request, preview)
 
         def unchanged_since_preview(plan):
             return plan.summary() == preview.summary
 
         plan, result = self._plan_preview(request, preview, dry_run=False, confirm=unchanged_since_preview)
         if result is None:
-            if plan.is_valid:
-                # The archive changed since the preview: show the new one and ask again.
-                preview.summary = plan.summary()
-                preview.save(update_fields=["summary"])
-                self.message_user(
-                    request,
-                    _("The archive changed since this preview was made. Nothing was written: check the new preview."),
-                    messages.WARNING,
-                )
-            return self._render_preview(request, plan, preview if plan.is_valid else None)
+            return self._changed_since_preview(request, plan, preview)
+        return self._imported(request, preview, plan, result)
+
+    def _create_terms_and_import(self, request, preview):
+        """Import a previewed file whose only problems were unknown names, creating exactly those terms.
+
+        The file is the one kept with the preview. It is checked again inside the import's transaction:
+        if it now needs other terms than those the editor was shown (someone added one meanwhile) or has
+        another problem, nothing is written and the new preview is shown.
+        """
+        shown = preview.summary.get("unknown_terms")
+        if not shown:  # a preview without unknown names: nothing to create here
+            return HttpResponseRedirect(preview.get_absolute_url())
+        preview.create_terms = True
+
+        def creates_the_terms_shown(plan):
+            return plan.new_term_names() == shown
+
+        plan, result = self._plan_preview(request, preview, dry_run=False, confirm=creates_the_terms_shown)
+        if result is None:
+            return self._changed_since_preview(request, plan, preview)
+        return self._imported(request, preview, plan, result)
+
+    def _changed_since_preview(self, request, plan, preview):
+        """Nothing was written: show the file's new preview (kept when it can be imported) and ask again."""
+        if plan.is_valid:
+            preview.summary = self._preview_summary(plan)
+            preview.save(update_fields=["create_terms", "summary"])
+            self.message_user(
+                request,
+                _("The archive changed since this preview was made. Nothing was written: check the new preview."),
+                messages.WARNING,
+            )
+        return self._render_preview(request, plan, preview if plan.is_valid else None)
+
+    def _imported(self, request, preview, plan, result):
         preview.delete()
         self.message_user(
             request,
@@ -445,6 +497,14 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:coverage_archive_article_changelist"))
+
+    @staticmethod
+    def _preview_summary(plan):
+        """The counts the editor is shown (to notice a change on apply), and the unknown names listed."""
+        summary = plan.summary()
+        if plan.only_unknown_terms:
+            summary["unknown_terms"] = plan.unknown_term_names()
+        return summary
 
     def _plan_preview(self, request, preview, *, dry_run, confirm=None):
         try:
@@ -474,6 +534,9 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
                 plan=plan,
                 preview=preview,
                 summary=plan.summary(),
+                counts=import_counts(plan),
+                only_unknown_terms=plan.only_unknown_terms,
+                unknown_term_count=sum(len(names) for names in plan.unknown_terms.values()),
                 errors=plan.errors[:shown],
                 more_errors=max(len(plan.errors) - shown, 0),
                 to_create=plan.to_create[:shown],
@@ -484,6 +547,28 @@ class ArticleAdmin(PreservationArticleAdmin, SimpleHistoryAdmin):
                 unknown_terms=[(model._meta.verbose_name, names) for model, names in plan.unknown_terms.items()],
             ),
         )
+
+
+def import_counts(plan) -> str:
+    """“3 rows: 1 to create, 0 to update, 0 unchanged, 2 rows with errors (5 problems).”"""
+    summary = plan.summary()
+    counts = {
+        "rows": ngettext("%(count)d row", "%(count)d rows", summary["rows"]) % {"count": summary["rows"]},
+        "create": summary["create"],
+        "update": summary["update"],
+        "unchanged": summary["unchanged"],
+    }
+    if not plan.errors:
+        return _("%(rows)s: %(create)d to create, %(update)d to update, %(unchanged)d unchanged.") % counts
+    rows = plan.rows_with_errors
+    counts["errors"] = ngettext("%(count)d row with errors", "%(count)d rows with errors", rows) % {"count": rows}
+    counts["problems"] = ngettext("%(count)d problem", "%(count)d problems", summary["errors"]) % {
+        "count": summary["errors"]
+    }
+    return (
+        _("%(rows)s: %(create)d to create, %(update)d to update, %(unchanged)d unchanged, %(errors)s (%(problems)s).")
+        % counts
+    )
 
 
 class CsvImportForm(forms.Form):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from coverage_archive.dates import PartialDate, parse_partial_date
+from coverage_archive.text import unix_newlines
 
 
 class PartialDateField(forms.CharField):
@@ -37,3 +38,15 @@ class PartialDateField(forms.CharField):
 
     def prepare_value(self, value):
         return value.isoformat() if isinstance(value, PartialDate) else value
+
+
+class LineFeedTextField(forms.CharField):
+    """Multi-line text with its line breaks as the archive stores them (``\\n``; text.unix_newlines).
+
+    Browsers' text boxes send ``\\r\\n``: without this, an unchanged text would count
+    as changed in the admin's log each time the page is saved.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return unix_newlines(value) if isinstance(value, str) else value

@@ -17,8 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from coverage_archive.dates import DatePrecision, PartialDate
-from coverage_archive.text import multiline_text, single_line_text
-from coverage_archive.urlnorm import normalize_url
+from coverage_archive.text import multiline_text, single_line_text, unix_newlines
+from coverage_archive.urlnorm import normalize_url, without_tracking
 
 # Names under /coverage/ that belong to fixed pages (feeds, exports, …), so no
 # article may take them as its slug.
@@ -45,7 +45,34 @@ class Language(models.TextChoices):
     VIETNAMESE = "vi", _("Vietnamese")
 
 
-class TaxonomyTerm(models.Model):
+def stored_value(model_field, value):
+    """A field's value in the form the archive stores it, however it arrives (the admin, an import, a link).
+
+    Multi-line text keeps its line breaks as ``\\n`` (browsers' text boxes send ``\\r\\n``,
+    which reached the JSON export), and an article's original URL loses its tracking
+    parameters (``utm_source``, ``fbclid`` …, the list in urlnorm), which never name
+    a different piece. Everything else is stored as given.
+    """
+    if not isinstance(value, str):
+        return value
+    if multiline_text in model_field.validators:
+        return unix_newlines(value)
+    if model_field.name == "original_url" and issubclass(model_field.model, Article):
+        return without_tracking(value)
+    return value
+
+
+class StoredValuesOnSave:
+    """Saves every field in the form stored_value gives it; a mixin of the models editors write."""
+
+    def save(self, *args, **kwargs):
+        for model_field in self._meta.concrete_fields:
+            value = getattr(self, model_field.attname)
+            setattr(self, model_field.attname, stored_value(model_field, value))
+        super().save(*args, **kwargs)
+
+
+class TaxonomyTerm(StoredValuesOnSave, models.Model):
     """What Source, Subject, Type and Organization share: a named, linkable term."""
 
     name = models.CharField(
@@ -233,7 +260,7 @@ class ArticleQuerySet(models.QuerySet):
         return self.order_by(Lower("title"), "pk")
 
 
-class Article(models.Model):
+class Article(StoredValuesOnSave, models.Model):
     """One piece of coverage."""
 
     class Status(models.TextChoices):
@@ -428,7 +455,7 @@ class Article(models.Model):
 
     def paragraphs(self) -> list[str]:
         """The body split at empty lines, as the editor wrote it."""
-        text = self.body.replace("\r\n", "\n").replace("\r", "\n")
+        text = unix_newlines(self.body)
         return [p.strip("\n") for p in text.split("\n\n") if p.strip()]
 
     def clean(self):

@@ -42,6 +42,12 @@ _CONTROL_IN_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def unix_newlines(value: str) -> str:
+    """Line breaks as ``\\n`` alone: “a\\r\\nb” → “a\\nb”. Browsers' text boxes send ``\\r\\n``
+    (HTML says so), and old Mac files a lone ``\\r``; the archive stores, shows and exports ``\\n``."""
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def clean_reader_text(value: str) -> str:
     """A reader's text without control characters: “a\\x01b” → “ab”, “a\\tb” → “a b”."""
     if value.isprintable():  # the usual case, with nothing to do

@@ -7,7 +7,7 @@ newsletters and social networks (``utm_source``, ``fbclid`` …). The normalised
 form drops those differences; the database keeps it unique.
 """
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 # Parameters that only say where a click came from. Prefix rules cover families
 # such as utm_source/utm_medium/utm_campaign.
@@ -20,6 +20,26 @@ TRACKING_PARAMETERS = frozenset(
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PARAMETER_PREFIXES)
+
+
+def without_tracking(url: str) -> str:
+    """``url`` exactly as typed, without its tracking parameters: the form an original URL is stored in.
+
+    Only the query changes; the scheme, host, path, the other parameters (in
+    their order and encoding) and the fragment stay as they are.
+
+    >>> without_tracking("https://WNYC.org/story/x/?utm_source=tw&id=3&fbclid=abc#top")
+    'https://WNYC.org/story/x/?id=3#top'
+    """
+    before_fragment, hash_sign, fragment = url.partition("#")
+    base, question_mark, query = before_fragment.partition("?")
+    if not question_mark:
+        return url
+    kept = [part for part in query.split("&") if not _is_tracking(unquote_plus(part.partition("=")[0]))]
+    if len(kept) == len(query.split("&")):
+        return url
+    query = "&".join(kept)
+    return f"{base}{'?' if query else ''}{query}{hash_sign}{fragment}"
 
 
 def normalize_url(url: str) -> str:

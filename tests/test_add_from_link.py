@@ -333,6 +333,13 @@ def test_a_month_dated_spanish_page_becomes_a_month_dated_spanish_draft(site, lo
     assert made.article.language == "es"
 
 
+def test_a_draft_from_a_link_keeps_the_link_without_its_tracking_parameters(site, loopback_allowed, media_type):
+    proposed = adding.propose(site.url(ENGLISH) + "?utm_source=newsletter&fbclid=abc")
+    made = adding.make_draft(proposed.capture, new_source_name="Example Ledger")
+    assert made.kind == "draft", made.message
+    assert made.article.original_url == site.url(ENGLISH)
+
+
 def test_a_source_is_matched_by_its_site_when_the_names_differ(site, loopback_allowed, media_type):
     source = SourceFactory(name="The Ledger (invented)", homepage_url=f"http://127.0.0.1:{site.port}/")
     assert adding.propose(site.url(ENGLISH)).source == source

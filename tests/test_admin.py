@@ -8,6 +8,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.html import escape
 
+from coverage_archive.admin import LanguageInUseFilter, SubjectFilter
 from coverage_archive.dates import DatePrecision
 from coverage_archive.models import Article, ItemType, Organization, Source, Subject
 from coverage_archive.preservation.admin import LinkStateFilter
@@ -162,11 +163,30 @@ def test_the_list_filters_are_the_ones_tested():
         "status",
         LinkStateFilter,  # tested in tests/test_check_links.py
         "item_type",
-        "language",
+        ("language", LanguageInUseFilter),
         "date_precision",
-        "subjects",
+        ("subjects", SubjectFilter),
         "source",
     ]
+
+
+def _filter_choices(response, title):
+    (spec,) = [spec for spec in response.context["cl"].filter_specs if spec.title == title]
+    return [str(choice["display"]) for choice in spec.choices(response.context["cl"])]
+
+
+def test_the_language_filter_lists_only_the_languages_in_use(admin_user_client, archive_data):
+    # archive_data holds one article in Spanish and one in English (the factory's default).
+    response = admin_user_client.get(ARTICLE_CHANGELIST)
+
+    assert _filter_choices(response, "language") == ["All", "English", "Spanish"]
+
+
+def test_the_subject_filter_has_no_bare_dash_entry(admin_user_client, archive_data):
+    response = admin_user_client.get(ARTICLE_CHANGELIST)
+
+    subjects = sorted(str(subject) for subject in Subject.objects.all())
+    assert _filter_choices(response, "subjects") == ["All", *subjects]
 
 
 def test_a_term_name_differing_only_in_case_is_refused(admin_user_client, db):

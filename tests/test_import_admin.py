@@ -6,11 +6,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from coverage_archive import importing
+from coverage_archive.admin import import_counts
 from coverage_archive.models import Article, ImportPreview, Source
-from tests.csv_files import csv_bytes, synthetic_row
+from tests.csv_files import csv_bytes, csv_text, synthetic_row
 from tests.factories import UserFactory
 
 IMPORT = "/admin/coverage_archive/article/import/"
@@ -194,4 +195,99 @@ def test_names_the_archive_does_not_know_are_summed_up_once(group_editor):
 
     unknown = dict(response.context["unknown_terms"])
     assert unknown["source"] == ["Synthetic Source 1"]
-    assert "upload the file again with “Create new terms” ticked" in response.content.decode()
+    # Source 1 and Type 1 once; Subjects 1, 6, 5 and 10; Organizations 1 and 11.
+    assert "Create these 8 terms and import" in response.content.decode()
+
+
+# --- Counting rows and problems, and creating the unknown terms in one click -------------------
+
+
+def test_the_preview_counts_rows_with_errors_and_problems_apart(group_editor):
+    rows = [
+        synthetic_row(1, date="2018-13", status="maybe"),  # two problems in one row
+        synthetic_row(2),
+        synthetic_row(3, language="xx"),
+    ]
+    response = upload(group_editor, csv_bytes(rows))
+
+    assert response.context["counts"] == (
+        "3 rows: 1 to create, 0 to update, 0 unchanged, 2 rows with errors (3 problems)."
+    )
+    assert "2 rows with errors (3 problems)" in response.content.decode()
+
+
+def test_one_row_with_one_problem_is_counted_in_the_singular(group_editor):
+    response = upload(group_editor, csv_bytes([synthetic_row(1, date="2018-13")]))
+
+    assert response.context["counts"] == "1 row: 0 to create, 0 to update, 0 unchanged, 1 row with errors (1 problem)."
+
+
+def test_the_counts_are_in_spanish_with_their_plurals(db):
+    rows = [synthetic_row(1, date="2018-13", status="maybe"), synthetic_row(2)]
+    plan, _result = importing.import_csv(csv_text(rows), create_terms=True, dry_run=True)
+
+    with translation.override("es"):
+        counts = import_counts(plan)
+
+    assert counts == ("2 filas: 1 por crear, 0 por actualizar, 0 sin cambios, 1 fila con errores (2 problemas).")
+
+
+def unknown_terms_only(group_editor):
+    """A file naming terms the archive lacks, and nothing else wrong with it."""
+    upload(group_editor, csv_bytes([synthetic_row(1), synthetic_row(2)]), create_terms=False)
+    return ImportPreview.objects.get()
+
+
+def test_a_file_whose_only_problems_are_unknown_names_is_kept_and_offers_to_create_them(group_editor):
+    response = upload(group_editor, csv_bytes([synthetic_row(1), synthetic_row(2)]), create_terms=False)
+
+    preview = ImportPreview.objects.get()
+    assert preview.create_terms is False
+    content = response.content.decode()
+    assert 'name="create_terms"' in content and "Create these 10 terms and import" in content
+    assert 'name="apply"' not in content
+    assert not Article.objects.exists() and not Source.objects.exists()
+
+
+def test_creating_the_unknown_terms_imports_the_kept_file_without_a_second_upload(group_editor):
+    preview = unknown_terms_only(group_editor)
+
+    response = group_editor.post(preview.get_absolute_url(), {"create_terms": "Create these 10 terms and import"})
+
+    assert response.status_code == 302
+    assert Article.objects.count() == 2
+    assert sorted(Source.objects.values_list("name", flat=True)) == ["Synthetic Source 1", "Synthetic Source 2"]
+    assert not ImportPreview.objects.exists()
+
+
+def test_unknown_names_beside_another_problem_offer_no_shortcut(group_editor):
+    response = upload(group_editor, csv_bytes([synthetic_row(1), synthetic_row(2, date="2018-13")]), create_terms=False)
+
+    assert 'name="create_terms"' not in response.content.decode()
+    assert not ImportPreview.objects.exists()
+
+
+def test_nothing_is_created_when_the_terms_needed_changed_since_the_preview(group_editor):
+    preview = unknown_terms_only(group_editor)
+    Source.objects.create(name="Synthetic Source 1", slug="synthetic-source-1")  # another editor, meanwhile
+
+    response = group_editor.post(preview.get_absolute_url(), {"create_terms": "Create"})
+
+    assert response.status_code == 200
+    assert "The archive changed since this preview was made" in response.content.decode()
+    assert not Article.objects.exists()
+    assert Source.objects.count() == 1
+    # The new preview (9 terms to create) is kept, to import with its own button.
+    assert response.context["summary"]["new_terms"] == 9
+    assert 'name="apply"' in response.content.decode()
+
+
+def test_another_editor_cannot_create_the_terms_of_someone_elses_preview(group_editor):
+    preview = unknown_terms_only(group_editor)
+    other = Client()
+    other.force_login(UserFactory(username="other-admin", is_staff=True, is_superuser=True))
+
+    response = other.post(preview.get_absolute_url(), {"create_terms": "Create"})
+
+    assert response.status_code == 404
+    assert not Source.objects.exists()

@@ -1,6 +1,6 @@
 import pytest
 
-from coverage_archive.urlnorm import normalize_url
+from coverage_archive.urlnorm import normalize_url, without_tracking
 
 
 @pytest.mark.parametrize(
@@ -34,3 +34,22 @@ def test_path_case_and_non_default_ports_are_kept():
 def test_no_url_normalizes_to_the_empty_string():
     assert normalize_url("") == ""
     assert normalize_url("   ") == ""
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        (
+            "https://WNYC.org/Story/x/?utm_source=newsletter&id=3&fbclid=abc#top",
+            "https://WNYC.org/Story/x/?id=3#top",
+        ),
+        ("https://example.org/story?utm_medium=email&GCLID=x", "https://example.org/story"),
+        ("https://example.org/story?b=2&a=%20x&utm_campaign=y", "https://example.org/story?b=2&a=%20x"),
+        ("https://example.org/story?id=1", "https://example.org/story?id=1"),
+        ("https://example.org/story#utm_source=x", "https://example.org/story#utm_source=x"),
+        ("", ""),
+    ],
+)
+def test_a_stored_url_loses_only_its_tracking_parameters(typed, stored):
+    assert without_tracking(typed) == stored
+    assert normalize_url(without_tracking(typed)) == normalize_url(typed)

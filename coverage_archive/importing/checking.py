@@ -17,7 +17,7 @@ from coverage_archive.importing.reading import (
     grouped,
     read_rows,
 )
-from coverage_archive.models import Article, Language
+from coverage_archive.models import Article, Language, stored_value
 from coverage_archive.spreadsheet import unprotect_cell
 from coverage_archive.taxonomies import IN_ARTICLE_ORDER, SOURCES, Taxonomy
 from coverage_archive.text import ControlCharacterValidator
@@ -36,6 +36,8 @@ TEXT_COLUMNS = {
     "language": "language",
 }
 BATCH_SIZE = 500
+# The kind of RowError that creating the terms the file names would resolve.
+UNKNOWN_TERM = "unknown_term"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class RowError:
     line: int  # where the row starts in the file (differs when a cell spans lines)
     column: str
     message: str
+    kind: str = ""  # UNKNOWN_TERM for a name the archive does not know; "" for every other problem
 
     @property
     def place(self) -> str:
@@ -109,6 +112,23 @@ class ImportPlan:
     @property
     def is_valid(self) -> bool:
         return not self.errors
+
+    @property
+    def rows_with_errors(self) -> int:
+        """How many rows have a problem (a row may have several; a problem of the whole file counts once)."""
+        return len({error.row for error in self.errors})
+
+    @property
+    def only_unknown_terms(self) -> bool:
+        """Whether every problem is a name the archive does not know, which creating the terms would resolve."""
+        return bool(self.errors) and all(error.kind == UNKNOWN_TERM for error in self.errors)
+
+    def unknown_term_names(self) -> list:
+        """The unknown terms as sorted (model label, name) pairs, to compare with the terms an import creates."""
+        return sorted([model._meta.label, name] for model, names in self.unknown_terms.items() for name in names)
+
+    def new_term_names(self) -> list:
+        return sorted([model._meta.label, name] for model, names in self.new_terms.items() for name in names)
 
     def summary(self) -> dict:
         return {
@@ -191,8 +211,8 @@ class _Checker:
         # By taxonomy key, in the order of the columns (new terms are created in this order).
         self.terms = {taxonomy.key: _TermIndex(taxonomy.model, create_terms) for taxonomy in IN_ARTICLE_ORDER}
 
-    def error(self, row, line, column, message):
-        self.plan.errors.append(RowError(row, line, column, message))
+    def error(self, row, line, column, message, kind=""):
+        self.plan.errors.append(RowError(row, line, column, message, kind))
 
     def term(self, row, line, taxonomy: Taxonomy, name):
         index = self.terms[taxonomy.key]
@@ -210,6 +230,7 @@ class _Checker:
                     "or import with “create new terms” to add it."
                 )
                 % {"term": index.model._meta.verbose_name, "name": name},
+                kind=UNKNOWN_TERM,
             )
         return term
 
@@ -328,6 +349,8 @@ class _Checker:
 
         if len(self.plan.errors) > errors_before:
             return None
+        # Stored as the admin stores them, so that a second import of the file finds nothing changed.
+        values = {name: stored_value(Article._meta.get_field(name), value) for name, value in values.items()}
         return PlannedRow(row, line, values, terms)
 
 

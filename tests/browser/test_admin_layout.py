@@ -35,6 +35,19 @@ def test_the_article_list_shows_every_column_beside_the_filters(browsing, archiv
     assert page.locator("#changelist .results").evaluate(OVERFLOW) == 0, "the list scrolls sideways"
 
 
+def test_the_article_lists_titles_are_readable_at_1280_px(browsing, archive):
+    # Issue 15: the title column was about 70 px wide, one word a line.
+    ArticleFactory(
+        title="Synthetic article: tenants in Example City organize a know-your-rights workshop at the library",
+        slug="synthetic-readable-title",
+        status=Article.Status.PUBLISHED,
+    )
+    _editor, page = sign_in_as_editor(browsing)
+    page.goto(ARTICLES)
+    width = page.locator("#result_list tbody .field-title").first.evaluate("cell => cell.getBoundingClientRect().width")
+    assert width >= 240, f"the title column is {width:.0f} px wide"
+
+
 def test_an_articles_captures_and_link_checks_fit_its_form(browsing, transactional_db, migration_rows):
     migration_rows()  # the Editors group, which an earlier live-server test's flush deleted
     article = ArticleFactory(title="Synthetic piece that moved", original_url=OLD)
