@@ -133,7 +133,7 @@ def test_only_published_pieces_not_checked_recently_are_checked(site):
     output = _run("--older-than", "7d")
     assert list(LinkCheck.objects.values_list("article", flat=True)) == [stale.pk]
     assert not draft.link_checks.exists()
-    assert "Checked 1 links: 1 fine, 0 moved, 0 gone, 0 failing." in output
+    assert "Checked 1 link: 1 fine, 0 moved, 0 gone, 0 failing." in output
 
 
 @pytest.mark.parametrize("value", ["7", "7w", "1y", "soon"])

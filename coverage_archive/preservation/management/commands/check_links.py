@@ -102,7 +102,7 @@ class Command(BaseCommand):
             counts = run.counts
             total = sum(counts.values())
             parts = ", ".join(f"{counts.get(outcome, 0)} {outcome}" for outcome in checking.LinkOutcome.values)
-            self.stdout.write(self.style.SUCCESS(f"Checked {total} links: {parts}."))
+            self.stdout.write(self.style.SUCCESS(f"Checked {total} {'link' if total == 1 else 'links'}: {parts}."))
             for host, left in sorted(run.gave_up.items()):
                 if left:
                     self.stdout.write(
