@@ -702,7 +702,8 @@ while not stop.exists():
         )
         article.subjects.add(*subjects)
         article.organizations.add(*organizations)
-    synthetic_capture(article, number=number)
+        # With its capture, in one commit: a snapshot holds both or neither.
+        synthetic_capture(article, number=number)
     url = f"https://example.org/synthetic-ledger/piece-{number}"
     store(Result(article.pk, url, timezone.now(), "fine", status_code=200))
     if number > 2 and number % 2 == 0:
