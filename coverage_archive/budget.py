@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from coverage_archive.api import errors
 
@@ -184,10 +183,7 @@ class ReaderQueryBudgetMiddleware:
 
 def service_unavailable(request):
     if errors.is_api_request(request):
-        response = errors.problem(
-            _("The archive is unavailable for a moment. Please try again shortly."), 503, cacheable=False
-        )
-    else:
-        response = render(request, "503.html", status=503)
+        return errors.unavailable(RETRY_AFTER_SECONDS)
+    response = render(request, "503.html", status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

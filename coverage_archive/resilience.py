@@ -81,11 +81,7 @@ class HealthCheckMiddleware:
 def database_unavailable(request) -> HttpResponse:
     """The styled 503 page (JSON under the API); it reads nothing from the database."""
     if errors.is_api_request(request):
-        response = errors.problem(
-            _("The archive is unavailable for a moment. Please try again shortly."), 503, cacheable=False
-        )
-        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
-        return response
+        return errors.unavailable(DATABASE_RETRY_AFTER_SECONDS)
     try:
         response = render(request, "503.html", status=503)
     except Exception:  # a page that cannot render must still not be a 500

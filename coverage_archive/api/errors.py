@@ -9,6 +9,7 @@ This module imports nothing of the app, so every handler may use it.
 
 from django.http import JsonResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 # Where the API lives (kyr_site/urls.py mounts it here).
 API_ROOT = "api/v1/"
@@ -31,4 +32,11 @@ def problem(detail: str, status: int, *, cacheable: bool = True) -> JsonResponse
     )
     if not cacheable:
         add_never_cache_headers(response)
+    return response
+
+
+def unavailable(retry_after_seconds: int) -> JsonResponse:
+    """The API's 503 (the reader's time limit, or the database unreachable): try again after a while."""
+    response = problem(_("The archive is unavailable for a moment. Please try again shortly."), 503, cacheable=False)
+    response["Retry-After"] = str(retry_after_seconds)
     return response
