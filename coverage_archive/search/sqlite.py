@@ -79,6 +79,11 @@ def words(text: str):
     return _WORD.finditer(text)
 
 
+def _stem_pairs(text: str) -> list[tuple[str, str]]:
+    """Each word's (English, Spanish) stems, in the text's order."""
+    return [word_stems(match[0]) for match in words(unicodedata.normalize("NFC", text))]
+
+
 @lru_cache(maxsize=8)
 def stems(text: str | None) -> tuple[str, str]:
     """A text's English and Spanish stems, each a string of words in the text's order.
@@ -88,7 +93,7 @@ def stems(text: str | None) -> tuple[str, str]:
     """
     if not text:
         return "", ""
-    pairs = [word_stems(match[0]) for match in words(unicodedata.normalize("NFC", text))]
+    pairs = _stem_pairs(text)
     return " ".join(pair[0] for pair in pairs), " ".join(pair[1] for pair in pairs)
 
 
@@ -115,7 +120,7 @@ def words_of(text: str | None) -> str:
 
 def term_stems(term: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """A word's or phrase's stems, English and Spanish; None if it has no word FTS5 reads."""
-    pairs = [word_stems(match[0]) for match in words(unicodedata.normalize("NFC", term))]
+    pairs = _stem_pairs(term)
     if not pairs:
         return None
     return tuple(pair[0] for pair in pairs), tuple(pair[1] for pair in pairs)

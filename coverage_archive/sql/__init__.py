@@ -54,9 +54,14 @@ def install_search_index(schema_editor, sqlite: str = "sqlite_folded") -> None:
     if vendor == "postgresql":
         schema_editor.execute(search_sql("postgresql"), params=None)
     elif vendor == "sqlite":
-        for name, statement in sqlite_triggers(sqlite).items():
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            schema_editor.execute(statement)
+        _replace_triggers(schema_editor.execute, sqlite_triggers(sqlite))
+
+
+def _replace_triggers(execute, triggers: dict[str, str]) -> None:
+    """Define each trigger anew: dropped if it exists, then created from its statement."""
+    for name, statement in triggers.items():
+        execute(f"DROP TRIGGER IF EXISTS {name}")
+        execute(statement)
 
 
 def sqlite_index_exists(connection) -> bool:
@@ -82,9 +87,7 @@ def install_sqlite_search_triggers(connection) -> None:
     if connection.vendor != "sqlite" or not sqlite_index_exists(connection):
         return
     with connection.cursor() as cursor:
-        for name, statement in sqlite_triggers().items():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
-            cursor.execute(statement)
+        _replace_triggers(cursor.execute, sqlite_triggers())
         cursor.execute(f"DELETE FROM {SQLITE_INDEX_TABLE} WHERE rowid NOT IN (SELECT id FROM coverage_archive_article)")
         missing = f"a.id NOT IN (SELECT rowid FROM {SQLITE_INDEX_TABLE})"
         cursor.execute(sqlite_index_fill().replace("WHERE true", f"WHERE {missing}"))
