@@ -38,7 +38,7 @@ ADMIN_FORM_FIELDS = {
 }
 
 
-def _formfield_assuming_https(db_field, **kwargs):
+def _admin_formfield(db_field, **kwargs):
     kwargs = {**ADMIN_FORM_FIELDS.get(type(db_field), {}), **kwargs}
     return db_field.formfield(**kwargs)
 
@@ -96,7 +96,7 @@ class ArticleAdminForm(forms.ModelForm):
             "status",
             "published_at",
         ]
-        formfield_callback = _formfield_assuming_https
+        formfield_callback = _admin_formfield
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
