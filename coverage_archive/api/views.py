@@ -93,18 +93,18 @@ def first_served(request, etag: str) -> int | None:
     return None if int(first) == int(now) else int(first)
 
 
-def _problems(errors: dict) -> Response:
+def _problems(problems: dict) -> Response:
     """400: each problem by parameter, in the 400 page's words."""
     return Response(
         {
             "detail": _("Some filters could not be used:"),
-            "errors": {name: list(messages) for name, messages in errors.items()},
+            "errors": {name: list(messages) for name, messages in problems.items()},
         },
         status=400,
     )
 
 
-def _whole_number(value, default, name, errors, largest=None):
+def _whole_number(value, default, name, problems, largest=None):
     if value in (None, ""):
         return default
     try:
@@ -117,7 +117,7 @@ def _whole_number(value, default, name, errors, largest=None):
             if largest
             else _("Give a whole number of at least 1.")
         )
-        errors[name] = [message]
+        problems[name] = [message]
     return number
 
 
@@ -134,18 +134,20 @@ def _articles():
 @api_view(READ)
 def article_list(request):
     filterset = ArticleFilterSet.from_request(request, _articles())
-    errors = {} if filterset.is_valid() else {name: list(messages) for name, messages in filterset.form.errors.items()}
-    page = _whole_number(request.GET.get("page"), 1, "page", errors)
-    page_size = _whole_number(request.GET.get("page_size"), DEFAULT_PAGE_SIZE, "page_size", errors, MAX_PAGE_SIZE)
+    problems = (
+        {} if filterset.is_valid() else {name: list(messages) for name, messages in filterset.form.errors.items()}
+    )
+    page = _whole_number(request.GET.get("page"), 1, "page", problems)
+    page_size = _whole_number(request.GET.get("page_size"), DEFAULT_PAGE_SIZE, "page_size", problems, MAX_PAGE_SIZE)
     asked_facets = [name for value in request.GET.getlist("facets") for name in value.split(",") if name]
     unknown = [name for name in asked_facets if name not in FACET_NAMES]
     if unknown:
-        errors["facets"] = [
+        problems["facets"] = [
             _("“%(value)s” is not a facet; choose from %(names)s.") % {"value": name, "names": ", ".join(FACET_NAMES)}
             for name in unknown
         ]
-    if errors:
-        return _problems(errors)
+    if problems:
+        return _problems(problems)
     reuse = Reuse(ArchiveAddress.of_filters(filterset))
     # As the page reads them (coverage_archive/views.py): the same counts, and the same order of
     # results, each reused for the next reader of the same filters.
